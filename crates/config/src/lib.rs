@@ -1,0 +1,220 @@
+//! Photodesk settings.
+//!
+//! Every setting can come from three places, later ones winning: an optional
+//! TOML file, the environment (`PHOTODESK_*`) and command-line flags. The
+//! binary parses environment and flags with clap into a [`RawConfig`]; this
+//! crate reads the file into another, layers them with [`RawConfig::overlay`]
+//! and validates the result into a [`Config`], whose errors name the key.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DATA_DIR: &str = "./photodesk-data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// 100 megapixels: a 24 MP camera frame is far below, a decompression bomb far above.
+pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
+/// 200 MB: larger than any camera or wire JPEG.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 200_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("setting `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// Settings as given, every one optional. Field names are the TOML keys; the
+/// environment variable is `PHOTODESK_` plus the key in upper case.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawConfig {
+    /// Folder holding the SQLite database and the blob store.
+    pub data_dir: Option<PathBuf>,
+    /// Address the web server binds, e.g. `127.0.0.1:8080`.
+    pub listen: Option<String>,
+    /// Public base URL (scheme and host) used in absolute links; when unset
+    /// the server uses the `Host` of each request.
+    pub base_url: Option<String>,
+    /// Largest photo accepted, in pixels (width × height), checked from the
+    /// header before any pixel is decoded.
+    pub max_pixels: Option<u64>,
+    /// Largest photo file accepted, in bytes.
+    pub max_file_bytes: Option<u64>,
+}
+
+impl RawConfig {
+    /// Reads a TOML config file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Layers `top` over `self`: every setting `top` has wins.
+    pub fn overlay(self, top: RawConfig) -> RawConfig {
+        RawConfig {
+            data_dir: top.data_dir.or(self.data_dir),
+            listen: top.listen.or(self.listen),
+            base_url: top.base_url.or(self.base_url),
+            max_pixels: top.max_pixels.or(self.max_pixels),
+            max_file_bytes: top.max_file_bytes.or(self.max_file_bytes),
+        }
+    }
+}
+
+/// Validated settings with defaults filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Without a trailing slash.
+    pub base_url: Option<String>,
+    pub limits: Limits,
+}
+
+/// Bounds on what a photo may be, so hostile input cannot exhaust memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_pixels: u64,
+    pub max_file_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pixels: DEFAULT_MAX_PIXELS,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+impl Config {
+    pub fn from_raw(raw: RawConfig) -> Result<Config, ConfigError> {
+        let listen_text = raw.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen = listen_text.parse().map_err(|_| ConfigError::Invalid {
+            key: "listen",
+            message: format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
+        })?;
+        let base_url = match raw.base_url {
+            None => None,
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.trim_end_matches('/').to_owned())
+            }
+            Some(url) => {
+                return Err(ConfigError::Invalid {
+                    key: "base_url",
+                    message: format!("{url:?} must start with http:// or https://"),
+                })
+            }
+        };
+        let limits = Limits {
+            max_pixels: positive("max_pixels", raw.max_pixels, DEFAULT_MAX_PIXELS)?,
+            max_file_bytes: positive("max_file_bytes", raw.max_file_bytes, DEFAULT_MAX_FILE_BYTES)?,
+        };
+        Ok(Config {
+            data_dir: raw.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            listen,
+            base_url,
+            limits,
+        })
+    }
+}
+
+fn positive(key: &'static str, value: Option<u64>, default: u64) -> Result<u64, ConfigError> {
+    match value {
+        Some(0) => Err(ConfigError::Invalid {
+            key,
+            message: "must be greater than zero".into(),
+        }),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = Config::from_raw(RawConfig::default()).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.limits, Limits::default());
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let file = RawConfig {
+            listen: Some("127.0.0.1:1".into()),
+            max_pixels: Some(5),
+            ..Default::default()
+        };
+        let flags = RawConfig {
+            listen: Some("127.0.0.1:2".into()),
+            ..Default::default()
+        };
+        let merged = Config::from_raw(file.overlay(flags)).unwrap();
+        assert_eq!(merged.listen.port(), 2);
+        assert_eq!(merged.limits.max_pixels, 5);
+    }
+
+    #[test]
+    fn file_is_parsed_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(&good, "listen = \"0.0.0.0:9000\"\nmax_file_bytes = 10\n").unwrap();
+        let raw = RawConfig::from_file(&good).unwrap();
+        assert_eq!(raw.max_file_bytes, Some(10));
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "lisen = \"x\"\n").unwrap();
+        let err = RawConfig::from_file(&bad).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        for (raw, key) in [
+            (
+                RawConfig {
+                    listen: Some("nowhere".into()),
+                    ..Default::default()
+                },
+                "listen",
+            ),
+            (
+                RawConfig {
+                    base_url: Some("example.com".into()),
+                    ..Default::default()
+                },
+                "base_url",
+            ),
+            (
+                RawConfig {
+                    max_pixels: Some(0),
+                    ..Default::default()
+                },
+                "max_pixels",
+            ),
+        ] {
+            let err = Config::from_raw(raw).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
+    }
+}

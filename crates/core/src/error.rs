@@ -1,0 +1,68 @@
+//! The one error type of the use cases. Lower crates' errors are mapped into
+//! a small set of kinds here; only the web crate turns a kind into an HTTP
+//! status, and only the binary into an exit code.
+
+use photodesk_db::DbError;
+use photodesk_imaging::ImagingError;
+use photodesk_storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller's input is wrong; the message says where and why.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Unsupported(String),
+    /// Something failed that the caller cannot fix; details are for the log.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CoreError::NotFound(_))
+    }
+
+    /// Adds where the error happened (a file, a line) in front of the message.
+    pub fn context(self, place: impl std::fmt::Display) -> CoreError {
+        match self {
+            CoreError::NotFound(m) => CoreError::NotFound(format!("{place}: {m}")),
+            CoreError::Invalid(m) => CoreError::Invalid(format!("{place}: {m}")),
+            CoreError::TooLarge(m) => CoreError::TooLarge(format!("{place}: {m}")),
+            CoreError::Unsupported(m) => CoreError::Unsupported(format!("{place}: {m}")),
+            CoreError::Internal(m) => CoreError::Internal(format!("{place}: {m}")),
+        }
+    }
+}
+
+impl From<ImagingError> for CoreError {
+    fn from(err: ImagingError) -> Self {
+        match err {
+            ImagingError::Unsupported(_) => CoreError::Unsupported(err.to_string()),
+            ImagingError::FileTooLarge { .. } | ImagingError::TooManyPixels { .. } => {
+                CoreError::TooLarge(err.to_string())
+            }
+            ImagingError::Corrupt(_) => CoreError::Invalid(err.to_string()),
+        }
+    }
+}
+
+impl From<DbError> for CoreError {
+    fn from(err: DbError) -> Self {
+        CoreError::Internal(err.to_string())
+    }
+}
+
+impl From<StorageError> for CoreError {
+    fn from(err: StorageError) -> Self {
+        if err.is_not_found() {
+            CoreError::NotFound(err.to_string())
+        } else {
+            CoreError::Internal(err.to_string())
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Photodesk's use cases, independent of how they are reached (CLI, web,
+//! tests). [`Photodesk`] holds the database and blob store behind their
+//! traits and runs image work on a bounded blocking pool.
+
+mod error;
+pub mod import;
+mod photos;
+pub mod slug;
+mod stories;
+
+pub use error::CoreError;
+pub use photos::{PhotoInput, PreparedPhoto};
+
+use photodesk_config::Config;
+use photodesk_db::{Database, SqliteDatabase};
+use photodesk_imaging::DecodeLimits;
+use photodesk_storage::{BlobStore, FileBlobStore};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// The application: every use case is a method.
+#[derive(Clone)]
+pub struct Photodesk {
+    db: Arc<dyn Database>,
+    blobs: Arc<dyn BlobStore>,
+    limits: DecodeLimits,
+    /// At most this many photos are decoded at once, so memory stays bounded
+    /// however many arrive together.
+    decode_slots: Arc<Semaphore>,
+}
+
+impl Photodesk {
+    pub fn new(db: Arc<dyn Database>, blobs: Arc<dyn BlobStore>, limits: DecodeLimits) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Photodesk {
+            db,
+            blobs,
+            limits,
+            decode_slots: Arc::new(Semaphore::new(cores)),
+        }
+    }
+
+    /// Opens the embedded default: SQLite and a blob folder inside the data dir.
+    pub async fn open(config: &Config) -> Result<Self, CoreError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            CoreError::Internal(format!(
+                "cannot create data dir {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
+        let db = SqliteDatabase::open(&config.data_dir.join("photodesk.db")).await?;
+        let blobs = FileBlobStore::open(config.data_dir.join("blobs"))?;
+        Ok(Photodesk::new(
+            Arc::new(db),
+            Arc::new(blobs),
+            DecodeLimits {
+                max_pixels: config.limits.max_pixels,
+                max_file_bytes: config.limits.max_file_bytes,
+            },
+        ))
+    }
+
+    pub fn database(&self) -> &dyn Database {
+        self.db.as_ref()
+    }
+
+    pub fn blobs(&self) -> &dyn BlobStore {
+        self.blobs.as_ref()
+    }
+}

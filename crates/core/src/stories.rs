@@ -1,0 +1,146 @@
+//! Stories: import, and what readers may see.
+
+use crate::import::{photos_in_folder, text};
+use crate::slug::slugify;
+use crate::{CoreError, PhotoInput, Photodesk, PreparedPhoto};
+use chrono::Utc;
+use photodesk_db::{NewSlide, NewStory, Visibility};
+use photodesk_types::{StoryStatus, StorySummary, StoryWithSlides};
+use std::path::Path;
+use tokio::task::JoinSet;
+
+impl Photodesk {
+    /// Imports a plain-text story with one photo per slide from `photo_dir`.
+    ///
+    /// Everything is checked first (text, photo count, every photo decodes);
+    /// only then are originals stored and the story written in one
+    /// transaction. On any failure nothing stays behind.
+    pub async fn import_story(
+        &self,
+        story_text: &[u8],
+        photo_dir: &Path,
+        publish: bool,
+    ) -> Result<StoryWithSlides, CoreError> {
+        let parsed =
+            text::parse_bytes(story_text).map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let photo_paths = photos_in_folder(photo_dir)?;
+        if photo_paths.len() != parsed.slides.len() {
+            return Err(CoreError::Invalid(format!(
+                "line {}: the story has {} slides but {} holds {} photos; it needs one photo per slide",
+                parsed.slides[0].line,
+                parsed.slides.len(),
+                photo_dir.display(),
+                photo_paths.len()
+            )));
+        }
+        let photos = photo_paths.into_iter().map(PhotoInput::File).collect();
+        self.import_parsed_story(parsed, photos, publish).await
+    }
+
+    /// Imports an already parsed story with one photo per slide, in order.
+    pub async fn import_parsed_story(
+        &self,
+        parsed: text::StoryText,
+        photos: Vec<PhotoInput>,
+        publish: bool,
+    ) -> Result<StoryWithSlides, CoreError> {
+        if photos.len() != parsed.slides.len() {
+            return Err(CoreError::Invalid(format!(
+                "line {}: the story has {} slides but {} photos were given",
+                parsed.slides[0].line,
+                parsed.slides.len(),
+                photos.len()
+            )));
+        }
+        let names: Vec<String> = photos.iter().map(PhotoInput::name).collect();
+        let mut tasks = JoinSet::new();
+        for (index, photo) in photos.into_iter().enumerate() {
+            let app = self.clone();
+            tasks.spawn(async move { (index, app.prepare_photo_input(photo).await) });
+        }
+        let mut prepared: Vec<Option<PreparedPhoto>> = vec![None; names.len()];
+        let mut failures = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (index, result) =
+                joined.map_err(|e| CoreError::Internal(format!("photo check failed: {e}")))?;
+            match result {
+                Ok(photo) => prepared[index] = Some(photo),
+                Err(err) => failures.push((index, err)),
+            }
+        }
+        if let Some((index, err)) = failures.into_iter().min_by_key(|(index, _)| *index) {
+            return Err(err.context(format_args!(
+                "line {}: photo {} for slide {}",
+                parsed.slides[index].line,
+                names[index],
+                index + 1
+            )));
+        }
+        let prepared: Vec<PreparedPhoto> = prepared.into_iter().flatten().collect();
+
+        let created = self
+            .store_originals(&prepared.iter().collect::<Vec<_>>())
+            .await?;
+        let new_story = NewStory {
+            slug: slugify(&parsed.headline),
+            headline: parsed.headline,
+            lead: parsed.lead,
+            status: if publish {
+                StoryStatus::Published
+            } else {
+                StoryStatus::Draft
+            },
+            published_at: publish.then(Utc::now),
+            slides: parsed
+                .slides
+                .into_iter()
+                .zip(prepared)
+                .map(|(slide, photo)| NewSlide {
+                    photo: photo.record,
+                    caption: slide.caption,
+                    alt_text: String::new(),
+                    credit: String::new(),
+                })
+                .collect(),
+        };
+        match self.db.create_story(new_story).await {
+            Ok(story) => {
+                tracing::info!(slug = %story.story.slug, slides = story.slides.len(), "story imported");
+                Ok(story)
+            }
+            Err(err) => {
+                self.remove_unreferenced(&created).await;
+                Err(err.into())
+            }
+        }
+    }
+
+    /// Published stories, newest first.
+    pub async fn public_stories(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<StorySummary>, CoreError> {
+        Ok(self
+            .db
+            .list_stories(Visibility::PublicAt(Utc::now()), limit, offset)
+            .await?)
+    }
+
+    /// A story as readers see it: drafts and stories not yet due are not found.
+    pub async fn public_story(&self, slug: &str) -> Result<StoryWithSlides, CoreError> {
+        let not_found = || CoreError::NotFound(format!("no story {slug:?}"));
+        let story = self.db.story_by_slug(slug).await?.ok_or_else(not_found)?;
+        let due = story.story.published_at.is_some_and(|at| at <= Utc::now());
+        if story.story.status == StoryStatus::Published && due {
+            Ok(story)
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// Any story by slug, whatever its status (for editors and tools).
+    pub async fn story(&self, slug: &str) -> Result<Option<StoryWithSlides>, CoreError> {
+        Ok(self.db.story_by_slug(slug).await?)
+    }
+}

@@ -1,0 +1,83 @@
+//! The story database behind a trait, so the SQLite default and the
+//! PostgreSQL scale-out backend are interchangeable. Only this crate names
+//! the SQL crate.
+
+mod sqlite;
+
+pub use sqlite::SqliteDatabase;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use photodesk_types::{Photo, StoryStatus, StorySummary, StoryWithSlides};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database holds an invalid value: {0}")]
+    Corrupt(String),
+}
+
+/// A photo to record; if its hash is already known the existing row is used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPhoto {
+    pub sha256: String,
+    pub media_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub byte_size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSlide {
+    pub photo: NewPhoto,
+    pub caption: String,
+    pub alt_text: String,
+    pub credit: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewStory {
+    /// The slug wanted; the database appends `-2`, `-3`… if it is taken.
+    pub slug: String,
+    pub headline: String,
+    pub lead: Vec<String>,
+    pub status: StoryStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub slides: Vec<NewSlide>,
+}
+
+/// Which stories a listing returns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Visibility {
+    /// Published stories whose publication time has come.
+    PublicAt(DateTime<Utc>),
+    /// Every story, drafts included.
+    All,
+}
+
+/// Row counts, for integrity checks and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub stories: u64,
+    pub slides: u64,
+    pub photos: u64,
+}
+
+#[async_trait]
+pub trait Database: Send + Sync + 'static {
+    /// Records a story, its slides and any new photos in one transaction.
+    async fn create_story(&self, story: NewStory) -> Result<StoryWithSlides, DbError>;
+    async fn story_by_slug(&self, slug: &str) -> Result<Option<StoryWithSlides>, DbError>;
+    /// Newest first (by publication time, then creation).
+    async fn list_stories(
+        &self,
+        visibility: Visibility,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<StorySummary>, DbError>;
+    async fn photo_by_sha256(&self, sha256: &str) -> Result<Option<Photo>, DbError>;
+    async fn counts(&self) -> Result<Counts, DbError>;
+}

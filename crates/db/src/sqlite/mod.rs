@@ -1,0 +1,262 @@
+//! SQLite, the embedded default: one file, WAL so readers never wait for the
+//! writer, foreign keys enforced.
+
+use crate::{Counts, Database, DbError, NewPhoto, NewStory, Visibility};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use photodesk_types::{Photo, Slide, Story, StoryStatus, StorySummary, StoryWithSlides};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct SqliteDatabase {
+    pool: SqlitePool,
+}
+
+impl SqliteDatabase {
+    /// Opens (creating if needed) the database file and runs pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, DbError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteDatabase { pool })
+    }
+}
+
+const PHOTO_COLUMNS: &str =
+    "p.id AS photo_id, p.sha256, p.media_type, p.width, p.height, p.byte_size, p.created_at AS photo_created_at";
+
+fn photo_from_row(row: &SqliteRow) -> Result<Photo, DbError> {
+    Ok(Photo {
+        id: row.try_get("photo_id")?,
+        sha256: row.try_get("sha256")?,
+        media_type: row.try_get("media_type")?,
+        width: row.try_get("width")?,
+        height: row.try_get("height")?,
+        byte_size: row.try_get::<i64, _>("byte_size")? as u64,
+        created_at: row.try_get("photo_created_at")?,
+    })
+}
+
+fn status_from_row(row: &SqliteRow) -> Result<StoryStatus, DbError> {
+    StoryStatus::from_str(row.try_get("status")?).map_err(DbError::Corrupt)
+}
+
+fn story_from_row(row: &SqliteRow) -> Result<Story, DbError> {
+    let lead: String = row.try_get("lead")?;
+    Ok(Story {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        headline: row.try_get("headline")?,
+        lead: serde_json::from_str(&lead)
+            .map_err(|e| DbError::Corrupt(format!("lead of story: {e}")))?,
+        status: status_from_row(row)?,
+        published_at: row.try_get("published_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Inserts the photo unless its hash is known; returns its id either way.
+async fn upsert_photo(
+    tx: &mut Transaction<'_, Sqlite>,
+    photo: &NewPhoto,
+    now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    sqlx::query(
+        "INSERT INTO photos (sha256, media_type, width, height, byte_size, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(&photo.sha256)
+    .bind(&photo.media_type)
+    .bind(photo.width)
+    .bind(photo.height)
+    .bind(photo.byte_size as i64)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(sqlx::query_scalar("SELECT id FROM photos WHERE sha256 = ?")
+        .bind(&photo.sha256)
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+/// The first of `wanted`, `wanted-2`, `wanted-3`… that no story uses.
+async fn free_slug(tx: &mut Transaction<'_, Sqlite>, wanted: &str) -> Result<String, DbError> {
+    let mut candidate = wanted.to_owned();
+    for n in 2.. {
+        let taken: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM stories WHERE slug = ?)")
+                .bind(&candidate)
+                .fetch_one(&mut **tx)
+                .await?;
+        if !taken {
+            break;
+        }
+        candidate = format!("{wanted}-{n}");
+    }
+    Ok(candidate)
+}
+
+#[async_trait]
+impl Database for SqliteDatabase {
+    async fn create_story(&self, new: NewStory) -> Result<StoryWithSlides, DbError> {
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        let slug = free_slug(&mut tx, &new.slug).await?;
+        let lead = serde_json::to_string(&new.lead).expect("strings serialise");
+        let story_id: i64 = sqlx::query_scalar(
+            "INSERT INTO stories (slug, headline, lead, status, published_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&slug)
+        .bind(&new.headline)
+        .bind(lead)
+        .bind(new.status.as_str())
+        .bind(new.published_at)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (index, slide) in new.slides.iter().enumerate() {
+            let photo_id = upsert_photo(&mut tx, &slide.photo, now).await?;
+            sqlx::query(
+                "INSERT INTO slides (story_id, position, photo_id, caption, alt_text, credit)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(story_id)
+            .bind(index as i64 + 1)
+            .bind(photo_id)
+            .bind(&slide.caption)
+            .bind(&slide.alt_text)
+            .bind(&slide.credit)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.story_by_slug(&slug)
+            .await?
+            .ok_or_else(|| DbError::Corrupt(format!("story {slug} vanished after insert")))
+    }
+
+    async fn story_by_slug(&self, slug: &str) -> Result<Option<StoryWithSlides>, DbError> {
+        let Some(row) = sqlx::query("SELECT * FROM stories WHERE slug = ?")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let story = story_from_row(&row)?;
+        let rows = sqlx::query(&format!(
+            "SELECT s.id, s.position, s.caption, s.alt_text, s.credit, {PHOTO_COLUMNS}
+             FROM slides s JOIN photos p ON p.id = s.photo_id
+             WHERE s.story_id = ? ORDER BY s.position"
+        ))
+        .bind(story.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let slides = rows
+            .iter()
+            .map(|row| {
+                Ok(Slide {
+                    id: row.try_get("id")?,
+                    position: row.try_get("position")?,
+                    caption: row.try_get("caption")?,
+                    alt_text: row.try_get("alt_text")?,
+                    credit: row.try_get("credit")?,
+                    photo: photo_from_row(row)?,
+                })
+            })
+            .collect::<Result<_, DbError>>()?;
+        Ok(Some(StoryWithSlides { story, slides }))
+    }
+
+    async fn list_stories(
+        &self,
+        visibility: Visibility,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<StorySummary>, DbError> {
+        let (public_only, now) = match visibility {
+            Visibility::PublicAt(now) => (true, Some(now)),
+            Visibility::All => (false, None),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT st.id, st.slug, st.headline, st.status, st.published_at,
+                    (SELECT COUNT(*) FROM slides WHERE story_id = st.id) AS slide_count,
+                    cover.alt_text AS cover_alt, {PHOTO_COLUMNS}
+             FROM stories st
+             LEFT JOIN slides cover ON cover.story_id = st.id AND cover.position = 1
+             LEFT JOIN photos p ON p.id = cover.photo_id
+             WHERE NOT ? OR (st.status = 'published' AND st.published_at <= ?)
+             ORDER BY st.published_at IS NULL, st.published_at DESC, st.created_at DESC, st.id DESC
+             LIMIT ? OFFSET ?"
+        ))
+        .bind(public_only)
+        .bind(now)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let cover = match row.try_get::<Option<i64>, _>("photo_id")? {
+                    Some(_) => Some(photo_from_row(row)?),
+                    None => None,
+                };
+                Ok(StorySummary {
+                    id: row.try_get("id")?,
+                    slug: row.try_get("slug")?,
+                    headline: row.try_get("headline")?,
+                    status: status_from_row(row)?,
+                    published_at: row.try_get("published_at")?,
+                    slide_count: row.try_get("slide_count")?,
+                    cover_alt: row
+                        .try_get::<Option<String>, _>("cover_alt")?
+                        .unwrap_or_default(),
+                    cover,
+                })
+            })
+            .collect()
+    }
+
+    async fn photo_by_sha256(&self, sha256: &str) -> Result<Option<Photo>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {PHOTO_COLUMNS} FROM photos p WHERE p.sha256 = ?"
+        ))
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(photo_from_row).transpose()
+    }
+
+    async fn counts(&self) -> Result<Counts, DbError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM stories) AS stories,
+                    (SELECT COUNT(*) FROM slides) AS slides,
+                    (SELECT COUNT(*) FROM photos) AS photos",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Counts {
+            stories: row.try_get::<i64, _>("stories")? as u64,
+            slides: row.try_get::<i64, _>("slides")? as u64,
+            photos: row.try_get::<i64, _>("photos")? as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

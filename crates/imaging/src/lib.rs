@@ -1,0 +1,40 @@
+//! Image work that needs no I/O beyond byte slices, so it can be tested,
+//! benchmarked and fuzzed alone. Only this crate names image codecs.
+
+mod probe;
+
+pub use probe::{probe, Probed};
+
+/// Bounds checked before any pixel buffer is allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    pub max_pixels: u64,
+    pub max_file_bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImagingError {
+    #[error("unsupported format: {0}")]
+    Unsupported(String),
+    #[error("file is {size} bytes; the limit is {limit} bytes")]
+    FileTooLarge { size: u64, limit: u64 },
+    #[error("image is {width}×{height} = {pixels} pixels; the limit is {limit} pixels")]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        pixels: u64,
+        limit: u64,
+    },
+    #[error("image is corrupt or truncated: {0}")]
+    Corrupt(String),
+}
+
+impl ImagingError {
+    /// True when the input exceeded a configured limit.
+    pub fn is_too_large(&self) -> bool {
+        matches!(
+            self,
+            ImagingError::FileTooLarge { .. } | ImagingError::TooManyPixels { .. }
+        )
+    }
+}

@@ -1,0 +1,227 @@
+//! Identify a photo and prove it decodes, within limits.
+
+use crate::{DecodeLimits, ImagingError};
+use image::{ImageDecoder, ImageFormat, ImageReader};
+use std::io::Cursor;
+
+/// What a photo is, read from its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probed {
+    pub media_type: &'static str,
+    /// Width as displayed: EXIF orientation 5–8 swaps the stored sides.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Checks size and pixel count from the header, then decodes the whole image
+/// so truncated or corrupt files are refused before they are stored.
+pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError> {
+    let size = bytes.len() as u64;
+    if size > limits.max_file_bytes {
+        return Err(ImagingError::FileTooLarge {
+            size,
+            limit: limits.max_file_bytes,
+        });
+    }
+    let format = image::guess_format(bytes).map_err(|_| {
+        ImagingError::Unsupported("not a JPEG, PNG, WebP, GIF or TIFF image".into())
+    })?;
+    let media_type = media_type(format)?;
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(ImagingError::Corrupt(
+            "JPEG ends before its image data does (no end-of-image marker)".into(),
+        ));
+    }
+
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    // The decoder itself also refuses to allocate more than the pixel limit allows.
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    reader.limits(decoder_limits);
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (stored_w, stored_h) = decoder.dimensions();
+    let pixels = u64::from(stored_w) * u64::from(stored_h);
+    if pixels > limits.max_pixels {
+        return Err(ImagingError::TooManyPixels {
+            width: stored_w,
+            height: stored_h,
+            pixels,
+            limit: limits.max_pixels,
+        });
+    }
+    if pixels == 0 {
+        return Err(ImagingError::Corrupt("image has no pixels".into()));
+    }
+    let orientation = decoder.orientation().map_err(corrupt)?;
+    let mut buffer = vec![0u8; usize::try_from(decoder.total_bytes()).map_err(corrupt)?];
+    decoder.read_image(&mut buffer).map_err(corrupt)?;
+
+    let swaps_sides = matches!(
+        orientation,
+        image::metadata::Orientation::Rotate90
+            | image::metadata::Orientation::Rotate270
+            | image::metadata::Orientation::Rotate90FlipH
+            | image::metadata::Orientation::Rotate270FlipH
+    );
+    let (width, height) = if swaps_sides {
+        (stored_h, stored_w)
+    } else {
+        (stored_w, stored_h)
+    };
+    Ok(Probed {
+        media_type,
+        width,
+        height,
+    })
+}
+
+/// True if an end-of-image marker follows the first start-of-scan. The JPEG
+/// decoder pads a truncated scan with grey instead of failing, so a file cut
+/// short in transfer would otherwise be accepted. Markers before the scan
+/// are skipped by their lengths, so an EXIF thumbnail's own end marker does
+/// not count; inside the scan `FF` is byte-stuffed, so `FF D9` there is real.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut at = 2; // after SOI
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return false;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1; // fill byte
+            continue;
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        let next = at + 2 + length;
+        if marker == 0xDA {
+            return bytes
+                .get(next..)
+                .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]));
+        }
+        at = next;
+    }
+    false
+}
+
+fn media_type(format: ImageFormat) -> Result<&'static str, ImagingError> {
+    match format {
+        ImageFormat::Jpeg => Ok("image/jpeg"),
+        ImageFormat::Png => Ok("image/png"),
+        ImageFormat::WebP => Ok("image/webp"),
+        ImageFormat::Gif => Ok("image/gif"),
+        ImageFormat::Tiff => Ok("image/tiff"),
+        other => Err(ImagingError::Unsupported(format!(
+            "{} images are not supported yet",
+            other.extensions_str().first().unwrap_or(&"this kind of")
+        ))),
+    }
+}
+
+fn corrupt(err: impl std::fmt::Display) -> ImagingError {
+    ImagingError::Corrupt(err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Rgb};
+
+    const GENEROUS: DecodeLimits = DecodeLimits {
+        max_pixels: 10_000_000,
+        max_file_bytes: 10_000_000,
+    };
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 128]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn reads_type_and_size() {
+        let probed = probe(&jpeg(64, 32), GENEROUS).unwrap();
+        assert_eq!(
+            probed,
+            Probed {
+                media_type: "image/jpeg",
+                width: 64,
+                height: 32
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_text_and_truncation() {
+        assert!(matches!(
+            probe(b"hello, world", GENEROUS),
+            Err(ImagingError::Unsupported(_))
+        ));
+        let whole = jpeg(256, 256);
+        for cut in [4, 100, whole.len() / 2, whole.len() - 2] {
+            let err = probe(&whole[..cut], GENEROUS).unwrap_err();
+            assert!(
+                matches!(err, ImagingError::Corrupt(_)),
+                "cut {cut}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_are_checked_from_the_header() {
+        let small = jpeg(100, 100);
+        let err = probe(
+            &small,
+            DecodeLimits {
+                max_pixels: 9_999,
+                ..GENEROUS
+            },
+        )
+        .unwrap_err();
+        assert!(err.is_too_large(), "{err:?}");
+        let err = probe(
+            &small,
+            DecodeLimits {
+                max_file_bytes: 10,
+                ..GENEROUS
+            },
+        )
+        .unwrap_err();
+        assert!(err.is_too_large(), "{err:?}");
+    }
+
+    #[test]
+    fn a_png_that_claims_huge_dimensions_is_refused_without_allocating() {
+        // A valid 1×1 PNG whose header is patched to say 60000×60000: a classic
+        // decompression bomb shape. The IHDR CRC is recomputed so only the
+        // limit can refuse it.
+        let img = ImageBuffer::from_pixel(1, 1, Rgb([0u8, 0, 0]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        let mut png = out.into_inner();
+        png[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+        png[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+        let crc = crc32(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.to_be_bytes());
+        let err = probe(&png, GENEROUS).unwrap_err();
+        assert!(
+            matches!(err, ImagingError::TooManyPixels { width: 60_000, .. }),
+            "{err:?}"
+        );
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+}

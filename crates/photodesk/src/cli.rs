@@ -1,0 +1,81 @@
+//! Command-line interface. Every setting is a flag with a `PHOTODESK_*`
+//! environment variable; an optional TOML file (`--config`) sits beneath both.
+
+use clap::{Args, Parser, Subcommand};
+use photodesk_config::RawConfig;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "photodesk",
+    version,
+    about = "Newsroom photo galleries: ingest, compose, publish."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings shared by every command.
+#[derive(Debug, Args)]
+pub struct Settings {
+    /// TOML file with settings; flags and environment override it.
+    #[arg(long, global = true, env = "PHOTODESK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Folder for the database and stored photos [default: ./photodesk-data].
+    #[arg(long, global = true, env = "PHOTODESK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Public base URL used in absolute links, e.g. https://photos.example.com.
+    #[arg(long, global = true, env = "PHOTODESK_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Largest photo accepted, in pixels [default: 100000000].
+    #[arg(long, global = true, env = "PHOTODESK_MAX_PIXELS")]
+    pub max_pixels: Option<u64>,
+    /// Largest photo file accepted, in bytes [default: 200000000].
+    #[arg(long, global = true, env = "PHOTODESK_MAX_FILE_BYTES")]
+    pub max_file_bytes: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site.
+    Serve(Listen),
+    /// Import a plain-text story with one photo per slide.
+    Import(Import),
+    /// Import the bundled demo story (first run only) and serve the site.
+    Demo(Listen),
+}
+
+#[derive(Debug, Args)]
+pub struct Listen {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PHOTODESK_LISTEN")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Import {
+    /// The story as text: headline, lead paragraphs, then `N / M` counters each followed by a caption.
+    pub story: PathBuf,
+    /// Folder with one photo per slide, taken in natural file-name order.
+    #[arg(long)]
+    pub photos: PathBuf,
+    /// Publish the story at once instead of keeping it as a draft.
+    #[arg(long)]
+    pub publish: bool,
+}
+
+impl Settings {
+    /// These settings as the top configuration layer.
+    pub fn raw(&self, listen: Option<&Listen>) -> RawConfig {
+        RawConfig {
+            data_dir: self.data_dir.clone(),
+            listen: listen.and_then(|l| l.listen.clone()),
+            base_url: self.base_url.clone(),
+            max_pixels: self.max_pixels,
+            max_file_bytes: self.max_file_bytes,
+        }
+    }
+}

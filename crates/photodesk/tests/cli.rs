@@ -1,0 +1,247 @@
+//! The binary as a user runs it: exit codes, messages, and a live server.
+
+use assert_cmd::Command;
+use photodesk_testkit::{story_text, write_photos, SEED_STORY};
+use predicates::prelude::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+fn photodesk(data_dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("photodesk").unwrap();
+    cmd.env_clear()
+        .env("PHOTODESK_LOG", "warn")
+        .arg("--data-dir")
+        .arg(data_dir);
+    cmd
+}
+
+/// Files under the blob store, ignoring its temp folder.
+fn blob_files(data_dir: &Path) -> usize {
+    fn walk(dir: &Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() {
+                        if path.ends_with(".tmp") {
+                            0
+                        } else {
+                            walk(&path)
+                        }
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+    }
+    walk(&data_dir.join("blobs"))
+}
+
+#[test]
+fn import_succeeds_and_reports_the_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let story = dir.path().join("story.txt");
+    std::fs::write(&story, SEED_STORY).unwrap();
+    write_photos(&dir.path().join("photos"), 12);
+    photodesk(&dir.path().join("data"))
+        .arg("import")
+        .arg(&story)
+        .arg("--photos")
+        .arg(dir.path().join("photos"))
+        .arg("--publish")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("12 slides, published"))
+        .stdout(predicate::str::contains(
+            "/stories/photos-putin-visits-chinas-harbin",
+        ));
+    assert_eq!(blob_files(&dir.path().join("data")), 12);
+}
+
+#[test]
+fn bad_imports_fail_clearly_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let photos = dir.path().join("photos");
+    write_photos(&photos, 3);
+    let cases: Vec<(String, &str)> = vec![
+        (story_text("Two slides", 2), "the story has 2 slides but"),
+        (
+            "Headline\n1 / 3\nA\n3 / 3\nC\n".into(),
+            "line 4: counter 3 / 3 is out of sequence",
+        ),
+        (
+            "Headline\n1 / 3\nA\n2 / 4\nB\n".into(),
+            "line 4: counter 2 / 4 disagrees",
+        ),
+        (
+            "Headline\n\nLead.\n".into(),
+            "line 3: the story has no slides",
+        ),
+        (
+            "Headline\n1 / 3\n\n2 / 3\nB\n3 / 3\nC".into(),
+            "line 2: slide 1 has an empty caption",
+        ),
+        ("".into(), "line 1: the story is empty"),
+    ];
+    for (text, message) in cases {
+        let story = dir.path().join("story.txt");
+        std::fs::write(&story, &text).unwrap();
+        photodesk(&data)
+            .arg("import")
+            .arg(&story)
+            .arg("--photos")
+            .arg(&photos)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("story.txt not imported"));
+    }
+    // A corrupt photo is named with its slide.
+    std::fs::write(photos.join("3.jpg"), b"\xFF\xD8\xFF\xE0 not really").unwrap();
+    let story = dir.path().join("story.txt");
+    std::fs::write(&story, story_text("Three", 3)).unwrap();
+    photodesk(&data)
+        .arg("import")
+        .arg(&story)
+        .arg("--photos")
+        .arg(&photos)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("3.jpg for slide 3"));
+    assert_eq!(blob_files(&data), 0);
+
+    photodesk(&data)
+        .args(["import", "/no/such/story.txt", "--photos"])
+        .arg(&photos)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "cannot read story /no/such/story.txt",
+        ));
+    photodesk(&data)
+        .arg("import")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--photos"));
+}
+
+#[test]
+fn invalid_settings_name_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    photodesk(dir.path())
+        .args(["serve", "--listen", "not-an-address"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("setting `listen`"));
+    let config = dir.path().join("photodesk.toml");
+    std::fs::write(&config, "max_pixels = \"many\"\n").unwrap();
+    photodesk(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("max_pixels"));
+}
+
+/// A running `photodesk` process, stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    first_line: String,
+}
+
+impl Server {
+    fn start(data_dir: &Path, command: &str) -> Server {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_photodesk"))
+            .env("PHOTODESK_LOG", "warn")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args([command, "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut first_line = String::new();
+        let url = loop {
+            let line = lines.next().expect("server printed its address").unwrap();
+            if first_line.is_empty() {
+                first_line = line.clone();
+            }
+            if let Some(at) = line.find("http://") {
+                break line[at..].to_owned();
+            }
+        };
+        let base = url["http://".len()..].split('/').next().unwrap().to_owned();
+        Server {
+            child,
+            base,
+            first_line,
+        }
+    }
+
+    /// A plain HTTP/1.0 GET: status line and body.
+    fn get(&self, path: &str) -> (String, String) {
+        let mut stream = TcpStream::connect(&self.base).unwrap();
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.base).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        (head.lines().next().unwrap().to_owned(), body.to_owned())
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+#[test]
+fn demo_imports_once_serves_the_story_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, "demo");
+    assert!(
+        server.first_line.starts_with("Imported the demo story"),
+        "{}",
+        server.first_line
+    );
+    let (status, html) = server.get("/stories/photos-putin-visits-chinas-harbin");
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(html.matches("<figure").count(), 12);
+    assert!(html.contains("Chinese Honor guard at the wreath-laying ceremony in Harbin."));
+    let (status, _) = server.get("/stories/photos-putin-visits-chinas-harbin/12");
+    assert!(status.contains("200"), "{status}");
+    let (status, _) = server.get("/stories/photos-putin-visits-chinas-harbin/13");
+    assert!(status.contains("404"), "{status}");
+    assert!(server.stop().success(), "graceful shutdown exits 0");
+
+    // A second run reuses the data dir: no second import.
+    let server = Server::start(&data, "demo");
+    assert!(
+        server.first_line.contains("serving"),
+        "{}",
+        server.first_line
+    );
+    let (_, home) = server.get("/");
+    assert_eq!(home.matches("class=\"teaser\"").count(), 1);
+    assert!(server.stop().success());
+}
+
+#[test]
+fn serve_answers_on_an_empty_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "serve");
+    let (status, home) = server.get("/");
+    assert!(status.contains("200"), "{status}");
+    assert!(home.contains("No galleries are published yet."));
+    assert!(server.stop().success());
+}

@@ -1,0 +1,161 @@
+//! Blobs as files under one folder.
+
+use crate::{validate_key, BlobStore, StorageError};
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+/// Stores each blob as a file; writes go to a temp file in `.tmp/` that is
+/// synced and renamed into place, so a crash never leaves a partial blob
+/// under a real key.
+#[derive(Debug, Clone)]
+pub struct FileBlobStore {
+    root: PathBuf,
+}
+
+const TEMP_DIR: &str = ".tmp";
+
+impl FileBlobStore {
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
+        let root = root.into();
+        std::fs::create_dir_all(root.join(TEMP_DIR)).map_err(|source| StorageError::Io {
+            key: root.display().to_string(),
+            source,
+        })?;
+        Ok(FileBlobStore { root })
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, StorageError> {
+        validate_key(key)?;
+        Ok(self.root.join(key))
+    }
+}
+
+fn io(key: &str) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
+    move |source| {
+        if source.kind() == ErrorKind::NotFound {
+            StorageError::NotFound(key.to_owned())
+        } else {
+            StorageError::Io {
+                key: key.to_owned(),
+                source,
+            }
+        }
+    }
+}
+
+fn write_atomically(root: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    if path.exists() {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut temp = tempfile::NamedTempFile::new_in(root.join(TEMP_DIR))?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(true)
+}
+
+#[async_trait]
+impl BlobStore for FileBlobStore {
+    async fn put_if_absent(&self, key: &str, bytes: Bytes) -> Result<bool, StorageError> {
+        let path = self.path(key)?;
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || write_atomically(&root, &path, &bytes))
+            .await
+            .expect("blob write task panicked")
+            .map_err(io(key))
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
+        let path = self.path(key)?;
+        tokio::fs::read(path)
+            .await
+            .map(Bytes::from)
+            .map_err(io(key))
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        let path = self.path(key)?;
+        tokio::fs::try_exists(path).await.map_err(io(key))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        match tokio::fs::remove_file(path).await {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(io(key)(e)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<String>, StorageError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut keys = Vec::new();
+            let mut stack = vec![root.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let entry = entry?;
+                    let path = entry.path();
+                    if entry.file_type()?.is_dir() {
+                        if path != root.join(TEMP_DIR) {
+                            stack.push(path);
+                        }
+                    } else if let Ok(rel) = path.strip_prefix(&root) {
+                        keys.push(rel.to_string_lossy().replace('\\', "/"));
+                    }
+                }
+            }
+            keys.sort();
+            Ok(keys)
+        })
+        .await
+        .expect("blob list task panicked")
+        .map_err(io("(list)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn round_trip_and_idempotent_put() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileBlobStore::open(dir.path()).unwrap();
+        assert!(store
+            .put_if_absent("originals/ab/abc", Bytes::from_static(b"one"))
+            .await
+            .unwrap());
+        assert!(!store
+            .put_if_absent("originals/ab/abc", Bytes::from_static(b"two"))
+            .await
+            .unwrap());
+        assert_eq!(&store.get("originals/ab/abc").await.unwrap()[..], b"one");
+        assert!(store.exists("originals/ab/abc").await.unwrap());
+        assert_eq!(store.list().await.unwrap(), vec!["originals/ab/abc"]);
+        store.delete("originals/ab/abc").await.unwrap();
+        store.delete("originals/ab/abc").await.unwrap();
+        assert!(store
+            .get("originals/ab/abc")
+            .await
+            .unwrap_err()
+            .is_not_found());
+        assert!(store.list().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn traversal_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileBlobStore::open(dir.path().join("blobs")).unwrap();
+        let err = store
+            .put_if_absent("../escape", Bytes::from_static(b"x"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StorageError::InvalidKey(_)));
+        assert!(!dir.path().join("escape").exists());
+    }
+}

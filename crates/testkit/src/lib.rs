@@ -1,0 +1,85 @@
+//! Shared test fixtures. Photos are generated, not stored, so the repo stays
+//! small and every test states the sizes it needs.
+
+use image::{ImageBuffer, ImageFormat, Rgb};
+use photodesk_config::{Config, RawConfig};
+use photodesk_core::Photodesk;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+/// The seed story shipped with the demo (12 slides).
+pub const SEED_STORY: &str = include_str!("../../../examples/harbin/story.txt");
+
+/// A JPEG of the given size whose content depends on `seed`, so different
+/// seeds give different bytes (and different content hashes).
+pub fn jpeg(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let img = ImageBuffer::from_fn(width, height, |x, y| {
+        Rgb([
+            (x as u8).wrapping_add(seed),
+            (y as u8).wrapping_mul(3),
+            seed.wrapping_mul(40),
+        ])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Jpeg)
+        .expect("encode test JPEG");
+    out.into_inner()
+}
+
+/// Writes `count` distinct small JPEGs named `1.jpg`…`N.jpg` into `dir`.
+pub fn write_photos(dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for n in 1..=count {
+        std::fs::write(dir.join(format!("{n}.jpg")), jpeg(48, 32, n as u8)).unwrap();
+    }
+}
+
+/// A story text with `slides` slides.
+pub fn story_text(headline: &str, slides: usize) -> String {
+    let mut text = format!("{headline}\n\nA lead paragraph.\n\n");
+    for n in 1..=slides {
+        text.push_str(&format!("{n} / {slides}\nCaption of photo {n}.\n\n"));
+    }
+    text
+}
+
+/// A Photodesk on the embedded default in a temp data dir.
+pub struct TestApp {
+    pub app: Photodesk,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_raw(RawConfig {
+            data_dir: Some(dir.path().join("data")),
+            ..Default::default()
+        })
+        .unwrap();
+        let app = Photodesk::open(&config).await.unwrap();
+        TestApp { app, config, dir }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// A folder with `count` generated photos, inside the temp dir.
+    pub fn photo_folder(&self, name: &str, count: usize) -> PathBuf {
+        let folder = self.dir.path().join(name);
+        write_photos(&folder, count);
+        folder
+    }
+
+    /// Imports the seed story with 12 generated photos, published.
+    pub async fn with_seed_story(self) -> TestApp {
+        let photos = self.photo_folder("seed-photos", 12);
+        self.app
+            .import_story(SEED_STORY.as_bytes(), &photos, true)
+            .await
+            .unwrap();
+        self
+    }
+}

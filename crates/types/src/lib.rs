@@ -1,0 +1,116 @@
+//! Domain types: what a story, a slide and a photo are.
+//!
+//! These are plain data with serde derives so every layer (database, use
+//! cases, HTTP, templates) speaks the same vocabulary. Nothing here knows how
+//! it is stored or shown.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+pub type StoryId = i64;
+pub type SlideId = i64;
+pub type PhotoId = i64;
+
+/// Where a story is in its life. Only `Published` stories are public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoryStatus {
+    Draft,
+    Scheduled,
+    Published,
+}
+
+impl StoryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoryStatus::Draft => "draft",
+            StoryStatus::Scheduled => "scheduled",
+            StoryStatus::Published => "published",
+        }
+    }
+}
+
+impl fmt::Display for StoryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StoryStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "draft" => Ok(StoryStatus::Draft),
+            "scheduled" => Ok(StoryStatus::Scheduled),
+            "published" => Ok(StoryStatus::Published),
+            other => Err(format!("unknown story status {other:?}")),
+        }
+    }
+}
+
+/// A gallery story: headline, lead paragraphs and (separately loaded) slides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    pub id: StoryId,
+    /// URL name, unique, ASCII; frozen once the story has been published.
+    pub slug: String,
+    pub headline: String,
+    pub lead: Vec<String>,
+    pub status: StoryStatus,
+    /// When the story went (or, if scheduled, will go) public.
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One captioned photo in a story. Caption, alt text and credit belong to the
+/// slide, so one photo can be captioned differently in two stories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slide {
+    pub id: SlideId,
+    /// 1-based place in the story.
+    pub position: u32,
+    pub caption: String,
+    pub alt_text: String,
+    pub credit: String,
+    pub photo: Photo,
+}
+
+/// A stored original photo. The bytes are kept untouched in the blob store
+/// under their SHA-256; width and height are as displayed (orientation
+/// applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Photo {
+    pub id: PhotoId,
+    /// Lower-case hex SHA-256 of the original bytes.
+    pub sha256: String,
+    pub media_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub byte_size: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A story with its slides in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryWithSlides {
+    #[serde(flatten)]
+    pub story: Story,
+    pub slides: Vec<Slide>,
+}
+
+/// What a story list shows: enough for a teaser, without every slide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorySummary {
+    pub id: StoryId,
+    pub slug: String,
+    pub headline: String,
+    pub status: StoryStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub slide_count: u32,
+    pub cover: Option<Photo>,
+    /// Alt text of the cover slide, for the teaser image.
+    pub cover_alt: String,
+}

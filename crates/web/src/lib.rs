@@ -1,0 +1,54 @@
+//! The web face of Photodesk: public pages, the JSON API and media routes.
+//! Handlers only translate HTTP to use-case calls on [`Photodesk`] and back;
+//! [`error`] is the one place where a failure becomes a status code.
+
+mod api;
+mod error;
+mod public;
+mod templates;
+
+use axum::Router;
+use photodesk_core::Photodesk;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Photodesk,
+    templates: Arc<templates::Templates>,
+}
+
+impl AppState {
+    pub fn new(app: Photodesk) -> Self {
+        AppState {
+            app,
+            templates: Arc::new(templates::Templates::new()),
+        }
+    }
+}
+
+/// The whole site as a router, so tests can drive it without a socket.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(public::routes())
+        .nest("/api/v1", api::routes())
+        .fallback(public::not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,255 @@
+//! The site driven through its router, as a browser or API client would.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use photodesk_testkit::{story_text, TestApp, SEED_STORY};
+use photodesk_web::{app, AppState};
+use tower::ServiceExt;
+
+const SLUG: &str = "photos-putin-visits-chinas-harbin";
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    cache_control: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+async fn get(t: &TestApp, uri: &str) -> Reply {
+    let response = app(AppState::new(t.app.clone()))
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let header_text = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|v: &header::HeaderValue| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let content_type = header_text(header::CONTENT_TYPE);
+    let cache_control = header_text(header::CACHE_CONTROL);
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        content_type,
+        cache_control,
+        body,
+    }
+}
+
+/// Captions as they appear in HTML (the template escapes `'` and `&`).
+fn html_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+#[tokio::test]
+async fn home_lists_published_stories_only() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let photos = t.photo_folder("draft-photos", 1);
+    t.app
+        .import_story(story_text("Secret draft", 1).as_bytes(), &photos, false)
+        .await
+        .unwrap();
+    let home = get(&t, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.content_type.starts_with("text/html"));
+    let html = home.text();
+    assert!(
+        html.contains("Photos: Putin Visits China&#x27;s Harbin"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("href=\"/stories/{SLUG}\"")));
+    assert!(html.contains("12 photos"));
+    assert!(!html.contains("Secret draft"));
+}
+
+#[tokio::test]
+async fn the_story_page_shows_every_slide_as_a_figure() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let page = get(&t, &format!("/stories/{SLUG}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert_eq!(html.matches("<figure").count(), 12);
+    assert_eq!(html.matches("<figcaption>").count(), 12);
+    let story = photodesk_core::import::text::parse(SEED_STORY).unwrap();
+    for (n, slide) in story.slides.iter().enumerate() {
+        assert!(
+            html.contains(&html_escaped(&slide.caption)),
+            "caption {}",
+            n + 1
+        );
+        assert!(
+            html.contains(&format!("{} / 12</a>", n + 1)),
+            "counter {}",
+            n + 1
+        );
+    }
+    for paragraph in &story.lead {
+        assert!(html.contains(&html_escaped(paragraph)));
+    }
+    // Figures appear in slide order.
+    let first = html.find("Motorcade of the Russian President").unwrap();
+    let last = html.find("Chinese students attend the meeting").unwrap();
+    assert!(first < last);
+    assert!(
+        !html.contains("autofocus"),
+        "no slide is singled out on the story page"
+    );
+}
+
+#[tokio::test]
+async fn a_slide_url_opens_the_story_at_that_slide() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let page = get(&t, &format!("/stories/{SLUG}/5")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert_eq!(html.matches("<figure").count(), 12);
+    let current = html
+        .find("id=\"slide-5\" tabindex=\"-1\" autofocus")
+        .expect("slide 5 is focused on load");
+    let caption = html.find("The venue of the 8th Russia-China EXPO").unwrap();
+    assert!(current < caption);
+    assert_eq!(html.matches("autofocus").count(), 1);
+    assert!(html.contains(&format!(
+        "<link rel=\"canonical\" href=\"/stories/{SLUG}\">"
+    )));
+}
+
+#[tokio::test]
+async fn unknown_stories_slides_and_drafts_are_404_pages() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let photos = t.photo_folder("draft-photos", 1);
+    t.app
+        .import_story(story_text("Draft story", 1).as_bytes(), &photos, false)
+        .await
+        .unwrap();
+    for uri in [
+        "/stories/no-such-story".to_owned(),
+        format!("/stories/{SLUG}/13"),
+        format!("/stories/{SLUG}/0"),
+        format!("/stories/{SLUG}/abc"),
+        format!("/stories/{SLUG}/-1"),
+        "/stories/draft-story".to_owned(),
+        "/stories/draft-story/1".to_owned(),
+        "/nowhere".to_owned(),
+        "/originals/../../etc/passwd".to_owned(),
+        format!("/originals/{}", "0".repeat(64)),
+        "/?page=0".to_owned(),
+        "/?page=2".to_owned(),
+        "/?page=x".to_owned(),
+    ] {
+        let reply = get(&t, &uri).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(reply.content_type.starts_with("text/html"), "{uri}");
+        assert!(reply.text().contains("Page not found"), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn images_are_served_with_immutable_caching() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let json = get(&t, &format!("/api/v1/stories/{SLUG}")).await.json();
+    let url = json["slides"][0]["photo"]["original_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let image = get(&t, &url).await;
+    assert_eq!(image.status, StatusCode::OK);
+    assert_eq!(image.content_type, "image/jpeg");
+    assert!(image.cache_control.contains("immutable"));
+    assert_eq!(&image.body[..2], &[0xFF, 0xD8]);
+    let html = get(&t, &format!("/stories/{SLUG}")).await.text();
+    assert!(html.contains(&format!("src=\"{url}\"")));
+}
+
+#[tokio::test]
+async fn the_api_lists_and_returns_published_stories() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let list = get(&t, "/api/v1/stories").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.content_type, "application/json");
+    let list = list.json();
+    assert_eq!(list["stories"][0]["slug"], SLUG);
+    assert_eq!(
+        list["stories"][0]["headline"],
+        "Photos: Putin Visits China's Harbin"
+    );
+    assert!(list["stories"][0]["published_at"].is_string());
+
+    let story = get(&t, &format!("/api/v1/stories/{SLUG}")).await.json();
+    assert_eq!(story["headline"], "Photos: Putin Visits China's Harbin");
+    assert_eq!(story["lead"].as_array().unwrap().len(), 6);
+    let slides = story["slides"].as_array().unwrap();
+    assert_eq!(slides.len(), 12);
+    for (n, slide) in slides.iter().enumerate() {
+        assert_eq!(slide["position"], n + 1);
+        assert!(slide["caption"].as_str().unwrap().len() > 10);
+        assert!(slide["alt_text"].is_string() && slide["credit"].is_string());
+        assert!(slide["photo"]["id"].is_i64());
+        assert_eq!(slide["photo"]["width"], 48);
+        assert_eq!(slide["photo"]["height"], 32);
+    }
+    assert_eq!(
+        slides[3]["caption"],
+        "The Russian leader visits the Eastern Orthodox Church of the Intercession of the Mother of God in Harbin."
+    );
+}
+
+#[tokio::test]
+async fn api_errors_are_json_with_a_stable_code() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let missing = get(&t, "/api/v1/stories/nope").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json()["code"], "not-found");
+    let bad = get(&t, "/api/v1/stories?limit=lots").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["code"], "bad-request");
+    assert!(bad.json()["message"].as_str().unwrap().contains("limit"));
+    let paged = get(&t, "/api/v1/stories?limit=1&offset=1").await.json();
+    assert_eq!(paged["stories"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn captions_with_markup_are_escaped() {
+    let t = TestApp::new().await;
+    let photos = t.photo_folder("photos", 1);
+    let text = "<script>alert('headline')</script>\n\n<b>lead</b>\n1 / 1\n<img src=x onerror=alert(1)> & more\n";
+    t.app
+        .import_story(text.as_bytes(), &photos, true)
+        .await
+        .unwrap();
+    let html = get(&t, "/stories/script-alert-headline-script")
+        .await
+        .text();
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(!html.contains("<img src=x"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt; &amp; more"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;b&gt;lead&lt;/b&gt;"));
+    let home = get(&t, "/").await.text();
+    assert!(!home.contains("<script>alert"));
+}
