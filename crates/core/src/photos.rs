@@ -3,7 +3,7 @@
 use crate::{CoreError, Photodesk};
 use bytes::Bytes;
 use photodesk_db::NewPhoto;
-use photodesk_imaging::probe;
+use photodesk_imaging::{probe, read_metadata};
 use photodesk_storage::original_key;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -70,10 +70,10 @@ impl Photodesk {
             .map_err(|_| CoreError::Internal("decoder pool closed".into()))?;
         let limits = self.limits;
         let checked = bytes.clone();
-        let (probed, sha256) = tokio::task::spawn_blocking(move || {
+        let (probed, sha256, metadata) = tokio::task::spawn_blocking(move || {
             let probed = probe(&checked, limits)?;
             let sha256 = hex::encode(Sha256::digest(&checked));
-            Ok::<_, CoreError>((probed, sha256))
+            Ok::<_, CoreError>((probed, sha256, read_metadata(&checked)))
         })
         .await
         .map_err(|e| CoreError::Internal(format!("photo decoder failed: {e}")))??;
@@ -84,6 +84,7 @@ impl Photodesk {
                 width: probed.width,
                 height: probed.height,
                 byte_size: bytes.len() as u64,
+                metadata,
             },
             bytes,
         })

@@ -5,7 +5,7 @@ use crate::slug::slugify;
 use crate::{CoreError, PhotoInput, Photodesk, PreparedPhoto};
 use chrono::Utc;
 use photodesk_db::{NewSlide, NewStory, Visibility};
-use photodesk_types::{StoryStatus, StorySummary, StoryWithSlides};
+use photodesk_types::{PhotoMetadata, StoryStatus, StorySummary, StoryWithSlides};
 use std::path::Path;
 use tokio::task::JoinSet;
 
@@ -96,10 +96,10 @@ impl Photodesk {
                 .into_iter()
                 .zip(prepared)
                 .map(|(slide, photo)| NewSlide {
-                    photo: photo.record,
+                    alt_text: photo.record.metadata.alt_text.clone().unwrap_or_default(),
+                    credit: default_credit(&photo.record.metadata),
                     caption: slide.caption,
-                    alt_text: String::new(),
-                    credit: String::new(),
+                    photo: photo.record,
                 })
                 .collect(),
         };
@@ -143,4 +143,14 @@ impl Photodesk {
     pub async fn story(&self, slug: &str) -> Result<Option<StoryWithSlides>, CoreError> {
         Ok(self.db.story_by_slug(slug).await?)
     }
+}
+
+/// A slide's credit when none is given: the photo's credit line, else its
+/// creators. (Alt text is never derived from the caption: a caption read
+/// aloud as alt text is a known accessibility failure.)
+pub(crate) fn default_credit(metadata: &PhotoMetadata) -> String {
+    metadata
+        .credit
+        .clone()
+        .unwrap_or_else(|| metadata.creator.join(", "))
 }

@@ -158,3 +158,57 @@ async fn a_database_failure_after_the_blobs_were_written_removes_them() {
     assert!(err.to_string().contains("injected failure"), "{err}");
     assert_eq!(snapshot(&t).await, before);
 }
+
+#[tokio::test]
+async fn slides_take_credit_and_alt_text_from_the_photo_but_never_alt_from_the_caption() {
+    let t = TestApp::new().await;
+    let folder = t.photo_folder("tagged", 2);
+    let status = std::process::Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-codedcharacterset=utf8",
+            "-IPTC:Caption-Abstract=Подпись из файла",
+            "-IPTC:Credit=РИА Новости / Пул",
+            "-XMP-iptcCore:AltTextAccessibility=Два человека пожимают руки.",
+        ])
+        .arg(folder.join("1.jpg"))
+        .status()
+        .expect("exiftool runs");
+    assert!(status.success());
+    let status = std::process::Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-XMP-dc:Creator=Jane Doe",
+            "-XMP-dc:Creator=John Roe",
+            "-XMP-dc:Description=Only a caption",
+        ])
+        .arg(folder.join("2.jpg"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let story = t
+        .app
+        .import_story(story_text("Tagged", 2).as_bytes(), &folder, true)
+        .await
+        .unwrap();
+    let first = &story.slides[0];
+    assert_eq!(
+        first.caption, "Caption of photo 1.",
+        "the story text's caption wins"
+    );
+    assert_eq!(first.credit, "РИА Новости / Пул");
+    assert_eq!(first.alt_text, "Два человека пожимают руки.");
+    assert_eq!(
+        first.photo.metadata.caption.as_deref(),
+        Some("Подпись из файла")
+    );
+    let second = &story.slides[1];
+    assert_eq!(second.credit, "Jane Doe, John Roe");
+    assert_eq!(
+        second.alt_text, "",
+        "no alt text in the file: none is invented"
+    );
+}

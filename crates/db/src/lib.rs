@@ -8,7 +8,7 @@ pub use sqlite::SqliteDatabase;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use photodesk_types::{Photo, StoryStatus, StorySummary, StoryWithSlides};
+use photodesk_types::{Photo, PhotoMetadata, StoryStatus, StorySummary, StoryWithSlides};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -28,6 +28,7 @@ pub struct NewPhoto {
     pub width: u32,
     pub height: u32,
     pub byte_size: u64,
+    pub metadata: PhotoMetadata,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,8 +1,10 @@
 //! Image work that needs no I/O beyond byte slices, so it can be tested,
 //! benchmarked and fuzzed alone. Only this crate names image codecs.
 
+mod metadata;
 mod probe;
 
+pub use metadata::read_metadata;
 pub use probe::{probe, Probed};
 
 /// Bounds checked before any pixel buffer is allocated.

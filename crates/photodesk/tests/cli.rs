@@ -218,6 +218,12 @@ fn demo_imports_once_serves_the_story_and_stops_on_sigterm() {
     assert!(status.contains("200"), "{status}");
     assert_eq!(html.matches("<figure").count(), 12);
     assert!(html.contains("Chinese Honor guard at the wreath-laying ceremony in Harbin."));
+    // Credits and alt text come from the bundled photos' IPTC/XMP.
+    assert!(html.contains("Sander Klootwijk / CC BY-SA 4.0"), "{html}");
+    assert!(html.contains(
+        "alt=\"Steel cables of a bridge crossing a blue sky above a flat, sandy estuary.\""
+    ));
+    assert_eq!(html.matches("class=\"credit\"").count(), 12);
     let (status, _) = server.get("/stories/photos-putin-visits-chinas-harbin/12");
     assert!(status.contains("200"), "{status}");
     let (status, _) = server.get("/stories/photos-putin-visits-chinas-harbin/13");

@@ -90,6 +90,7 @@ pub struct Photo {
     pub width: u32,
     pub height: u32,
     pub byte_size: u64,
+    pub metadata: PhotoMetadata,
     pub created_at: DateTime<Utc>,
 }
 
@@ -113,4 +114,51 @@ pub struct StorySummary {
     pub cover: Option<Photo>,
     /// Alt text of the cover slide, for the teaser image.
     pub cover_alt: String,
+}
+
+/// What a photo says about itself in its EXIF, IPTC IIM and XMP, reconciled
+/// by the Metadata Working Group rules. Every text is untrusted input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PhotoMetadata {
+    /// Description / caption (IIM Caption-Abstract, XMP dc:description).
+    pub caption: Option<String>,
+    pub headline: Option<String>,
+    /// Title / object name (IIM Object Name, XMP dc:title).
+    pub title: Option<String>,
+    /// Photographers (IIM By-line, XMP dc:creator, EXIF Artist).
+    pub creator: Vec<String>,
+    /// Credit line (IIM Credit, XMP photoshop:Credit).
+    pub credit: Option<String>,
+    /// Copyright notice (IIM Copyright Notice, XMP dc:rights, EXIF Copyright).
+    pub copyright: Option<String>,
+    pub source: Option<String>,
+    /// When the picture was taken, ISO 8601 as precise as the file says
+    /// (`2019-10-16`, `2019-10-16T19:01:00+02:00`).
+    pub date_created: Option<String>,
+    pub sublocation: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub country_code: Option<String>,
+    pub keywords: Vec<String>,
+    /// IPTC Alt Text (Accessibility): the only source of alt text.
+    pub alt_text: Option<String>,
+    /// IPTC Extended Description (Accessibility).
+    pub extended_description: Option<String>,
+    /// Licence or rights page (XMP xmpRights:WebStatement).
+    pub web_statement: Option<String>,
+    pub usage_terms: Option<String>,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub lens: Option<String>,
+    pub gps: Option<Gps>,
+    /// EXIF orientation 1–8 (1 when absent or invalid).
+    pub orientation: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Gps {
+    pub latitude: f64,
+    pub longitude: f64,
 }

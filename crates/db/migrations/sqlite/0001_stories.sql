@@ -6,6 +6,8 @@ CREATE TABLE photos (
     width       INTEGER NOT NULL CHECK (width > 0),
     height      INTEGER NOT NULL CHECK (height > 0),
     byte_size   INTEGER NOT NULL CHECK (byte_size > 0),
+    -- PhotoMetadata as JSON: what the file says, never edited by a story.
+    metadata    TEXT    NOT NULL,
     created_at  TEXT    NOT NULL
 );
 

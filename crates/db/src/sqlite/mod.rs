@@ -35,7 +35,7 @@ impl SqliteDatabase {
 }
 
 const PHOTO_COLUMNS: &str =
-    "p.id AS photo_id, p.sha256, p.media_type, p.width, p.height, p.byte_size, p.created_at AS photo_created_at";
+    "p.id AS photo_id, p.sha256, p.media_type, p.width, p.height, p.byte_size, p.metadata, p.created_at AS photo_created_at";
 
 fn photo_from_row(row: &SqliteRow) -> Result<Photo, DbError> {
     Ok(Photo {
@@ -45,6 +45,8 @@ fn photo_from_row(row: &SqliteRow) -> Result<Photo, DbError> {
         width: row.try_get("width")?,
         height: row.try_get("height")?,
         byte_size: row.try_get::<i64, _>("byte_size")? as u64,
+        metadata: serde_json::from_str(row.try_get("metadata")?)
+            .map_err(|e| DbError::Corrupt(format!("photo metadata: {e}")))?,
         created_at: row.try_get("photo_created_at")?,
     })
 }
@@ -75,14 +77,15 @@ async fn upsert_photo(
     now: DateTime<Utc>,
 ) -> Result<i64, DbError> {
     sqlx::query(
-        "INSERT INTO photos (sha256, media_type, width, height, byte_size, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+        "INSERT INTO photos (sha256, media_type, width, height, byte_size, metadata, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(&photo.sha256)
     .bind(&photo.media_type)
     .bind(photo.width)
     .bind(photo.height)
     .bind(photo.byte_size as i64)
+    .bind(serde_json::to_string(&photo.metadata).expect("metadata serialises"))
     .bind(now)
     .execute(&mut **tx)
     .await?;

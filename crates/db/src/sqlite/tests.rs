@@ -8,6 +8,12 @@ fn photo(n: u8) -> NewPhoto {
         width: 800,
         height: 600,
         byte_size: 1234,
+        metadata: photodesk_types::PhotoMetadata {
+            caption: Some(format!("Embedded caption {n}")),
+            keywords: vec!["a".into(), "б".into()],
+            orientation: 1,
+            ..Default::default()
+        },
     }
 }
 
@@ -60,6 +66,11 @@ async fn story_round_trip_keeps_every_field_and_order() {
         ]
     );
     assert_eq!(loaded.slides[0].photo.sha256, "03".repeat(32));
+    assert_eq!(
+        loaded.slides[0].photo.metadata.caption.as_deref(),
+        Some("Embedded caption 3")
+    );
+    assert_eq!(loaded.slides[0].photo.metadata.keywords, ["a", "б"]);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use photodesk_types::{StoryStatus, StoryWithSlides};
+use photodesk_types::{PhotoMetadata, StoryStatus, StoryWithSlides};
 use serde::{Deserialize, Serialize};
 
 const DEFAULT_LIMIT: u32 = 20;
@@ -113,6 +113,7 @@ struct PhotoBody {
     height: u32,
     byte_size: u64,
     original_url: String,
+    metadata: PhotoMetadata,
 }
 
 impl From<StoryWithSlides> for StoryBody {
@@ -144,6 +145,7 @@ impl From<StoryWithSlides> for StoryBody {
                         width: slide.photo.width,
                         height: slide.photo.height,
                         byte_size: slide.photo.byte_size,
+                        metadata: slide.photo.metadata,
                     },
                 })
                 .collect(),

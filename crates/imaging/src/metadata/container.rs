@@ -1,0 +1,128 @@
+//! Finds the raw metadata blocks in a file: EXIF (TIFF bytes), IPTC IIM
+//! (from Photoshop's APP13 resources, with its stored digest) and XMP.
+//! img-parts does the container parsing; the Photoshop resource list is
+//! walked here because no crate reads it.
+
+use bytes::Bytes;
+use img_parts::jpeg::Jpeg;
+use img_parts::png::Png;
+use img_parts::webp::WebP;
+use img_parts::ImageEXIF;
+
+const XMP_APP1: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+const PHOTOSHOP_APP13: &[u8] = b"Photoshop 3.0\0";
+const PNG_XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp";
+const RESOURCE_IPTC: u16 = 0x0404;
+const RESOURCE_IPTC_DIGEST: u16 = 0x0425;
+
+#[derive(Debug, Default)]
+pub struct Blocks {
+    pub exif: Option<Bytes>,
+    pub iim: Option<Bytes>,
+    /// MD5 of the IIM as stored by the last XMP-aware writer.
+    pub iim_digest: Option<[u8; 16]>,
+    pub xmp: Option<String>,
+}
+
+pub fn find_blocks(bytes: &[u8]) -> Blocks {
+    let data = Bytes::copy_from_slice(bytes);
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        Jpeg::from_bytes(data).map(jpeg_blocks).unwrap_or_default()
+    } else if bytes.starts_with(b"\x89PNG") {
+        Png::from_bytes(data).map(png_blocks).unwrap_or_default()
+    } else if bytes.starts_with(b"RIFF") {
+        WebP::from_bytes(data).map(webp_blocks).unwrap_or_default()
+    } else {
+        Blocks::default()
+    }
+}
+
+fn jpeg_blocks(jpeg: Jpeg) -> Blocks {
+    let mut blocks = Blocks {
+        exif: jpeg.exif(),
+        ..Blocks::default()
+    };
+    let mut photoshop = Vec::new();
+    for segment in jpeg.segments() {
+        let contents = segment.contents();
+        match segment.marker() {
+            0xE1 if blocks.xmp.is_none() && contents.starts_with(XMP_APP1) => {
+                blocks.xmp =
+                    Some(String::from_utf8_lossy(&contents[XMP_APP1.len()..]).into_owned());
+            }
+            // Photoshop resources may be split over several APP13 segments.
+            0xED if contents.starts_with(PHOTOSHOP_APP13) => {
+                photoshop.extend_from_slice(&contents[PHOTOSHOP_APP13.len()..]);
+            }
+            _ => {}
+        }
+    }
+    for (id, data) in photoshop_resources(&photoshop) {
+        match id {
+            RESOURCE_IPTC if blocks.iim.is_none() => {
+                blocks.iim = Some(Bytes::copy_from_slice(data))
+            }
+            RESOURCE_IPTC_DIGEST => blocks.iim_digest = data.try_into().ok(),
+            _ => {}
+        }
+    }
+    blocks
+}
+
+fn png_blocks(png: Png) -> Blocks {
+    let xmp = png.chunks_by_type(*b"iTXt").find_map(|chunk| {
+        // keyword\0 compression-flag compression-method language\0 translated\0 text
+        let contents = chunk.contents();
+        let rest = contents
+            .strip_prefix(PNG_XMP_KEYWORD)?
+            .strip_prefix(b"\0")?;
+        let (&compressed, rest) = rest.split_first()?;
+        if compressed != 0 {
+            return None;
+        }
+        let rest = rest.get(1..)?;
+        let rest = &rest[rest.iter().position(|&b| b == 0)? + 1..];
+        let text = &rest[rest.iter().position(|&b| b == 0)? + 1..];
+        Some(String::from_utf8_lossy(text).into_owned())
+    });
+    Blocks {
+        exif: png.exif(),
+        xmp,
+        ..Blocks::default()
+    }
+}
+
+fn webp_blocks(webp: WebP) -> Blocks {
+    let xmp = webp
+        .chunk_by_id(*b"XMP ")
+        .and_then(|chunk| chunk.content().data())
+        .map(|data| String::from_utf8_lossy(data).into_owned());
+    Blocks {
+        exif: webp.exif(),
+        xmp,
+        ..Blocks::default()
+    }
+}
+
+/// Photoshop image resources: `8BIM`, id, padded Pascal name, size, padded data.
+fn photoshop_resources(mut data: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut resources = Vec::new();
+    while data.len() >= 12 && &data[..4] == b"8BIM" {
+        let id = u16::from_be_bytes([data[4], data[5]]);
+        let name_len = usize::from(data[6]);
+        let name_field = (1 + name_len + 1) & !1; // length byte + name, padded to even
+        let size_at = 6 + name_field;
+        let Some(size_bytes) = data.get(size_at..size_at + 4) else {
+            break;
+        };
+        let size = u32::from_be_bytes(size_bytes.try_into().unwrap()) as usize;
+        let start = size_at + 4;
+        let Some(resource) = data.get(start..start.saturating_add(size)) else {
+            break;
+        };
+        resources.push((id, resource));
+        let next = start + size + (size & 1);
+        data = data.get(next..).unwrap_or_default();
+    }
+    resources
+}

@@ -1,0 +1,206 @@
+//! Caption, credit and the rest, read from EXIF, IPTC IIM and XMP and
+//! reconciled as the Metadata Working Group (and ExifTool's MWG tags) do:
+//!
+//! - a non-blank EXIF value (ImageDescription, Artist, Copyright, date taken)
+//!   wins;
+//! - otherwise XMP wins, unless the file has IIM whose MD5 no longer equals
+//!   the digest an XMP-aware writer stored (Photoshop resource 0x0425): then
+//!   the IIM was edited later by a tool that ignores XMP, and IIM wins (taking
+//!   XMP only where IIM is a truncated copy of it).
+//!
+//! Alt text and extended description exist only in XMP (IPTC Core 1.3).
+
+mod container;
+mod exif;
+mod iptc;
+mod xmp;
+
+use iptc::Iim;
+use md5::{Digest, Md5};
+use photodesk_types::PhotoMetadata;
+use xmp::{Xmp, DC, IPTC_CORE, PHOTOSHOP, XMP_RIGHTS};
+
+/// Longest text kept from any one field; hostile files can carry megabytes.
+const MAX_FIELD_CHARS: usize = 20_000;
+const MAX_LIST_ITEMS: usize = 200;
+
+/// Which source to trust, decided once per file.
+struct Sources {
+    iim: Option<Iim>,
+    xmp: Xmp,
+    /// XMP is authoritative: there is no IIM, or its digest still matches.
+    xmp_in_sync: bool,
+}
+
+impl Sources {
+    fn text(
+        &self,
+        exif: Option<&str>,
+        dataset: u8,
+        xmp: Option<&str>,
+        iim_limit: usize,
+    ) -> Option<String> {
+        if let Some(value) = exif.and_then(clean) {
+            return Some(value);
+        }
+        let xmp = xmp.and_then(clean);
+        let Some(iim) = &self.iim else {
+            return xmp;
+        };
+        if xmp.is_some() && self.xmp_in_sync {
+            return xmp;
+        }
+        // IIM is authoritative here; XMP only restores what IIM's length
+        // limit cut off.
+        let iim_value = iim.first(dataset).and_then(clean);
+        match (iim_value, xmp) {
+            (Some(iim), Some(xmp)) if iim.chars().count() == iim_limit && xmp.starts_with(&iim) => {
+                Some(xmp)
+            }
+            (iim, _) => iim,
+        }
+    }
+
+    fn list(&self, exif: Option<&str>, dataset: u8, xmp: Vec<String>) -> Vec<String> {
+        if let Some(value) = exif.and_then(clean) {
+            return vec![value];
+        }
+        let xmp = clean_list(xmp);
+        match &self.iim {
+            None => xmp,
+            Some(_) if !xmp.is_empty() && self.xmp_in_sync => xmp,
+            Some(iim) => clean_list(iim.all(dataset)),
+        }
+    }
+}
+
+/// Reads everything Photodesk uses from a photo's metadata. Never fails:
+/// unreadable blocks simply contribute nothing.
+pub fn read_metadata(bytes: &[u8]) -> PhotoMetadata {
+    let blocks = container::find_blocks(bytes);
+    let exif = blocks
+        .exif
+        .as_deref()
+        .and_then(exif::parse)
+        .unwrap_or_default();
+    let xmp_in_sync = match (&blocks.iim, blocks.iim_digest) {
+        (Some(iim), Some(stored)) => Md5::digest(iim).as_slice() == stored,
+        _ => true,
+    };
+    let sources = Sources {
+        iim: blocks.iim.as_deref().map(Iim::parse),
+        xmp: blocks
+            .xmp
+            .as_deref()
+            .and_then(Xmp::parse)
+            .unwrap_or_default(),
+        xmp_in_sync,
+    };
+    let x = &sources.xmp;
+    let description = exif
+        .description
+        .as_deref()
+        .filter(|d| !is_camera_boilerplate(d));
+    let date_from_iptc = || {
+        let xmp_date = x.first(PHOTOSHOP, "DateCreated").and_then(clean);
+        if sources.iim.is_none() || (xmp_date.is_some() && sources.xmp_in_sync) {
+            return xmp_date;
+        }
+        let iim = sources.iim.as_ref()?;
+        iim_date(
+            iim.first(iptc::DATE_CREATED)?,
+            iim.first(iptc::TIME_CREATED),
+        )
+    };
+    PhotoMetadata {
+        caption: sources.text(description, iptc::CAPTION, x.first(DC, "description"), 2000),
+        headline: sources.text(None, iptc::HEADLINE, x.first(PHOTOSHOP, "Headline"), 256),
+        title: sources.text(None, iptc::OBJECT_NAME, x.first(DC, "title"), 64),
+        creator: sources.list(exif.artist.as_deref(), iptc::BY_LINE, x.all(DC, "creator")),
+        credit: sources.text(None, iptc::CREDIT, x.first(PHOTOSHOP, "Credit"), 32),
+        copyright: sources.text(
+            exif.copyright.as_deref(),
+            iptc::COPYRIGHT,
+            x.first(DC, "rights"),
+            128,
+        ),
+        source: sources.text(None, iptc::SOURCE, x.first(PHOTOSHOP, "Source"), 32),
+        date_created: exif.date_taken.clone().or_else(date_from_iptc),
+        sublocation: sources.text(None, iptc::SUBLOCATION, x.first(IPTC_CORE, "Location"), 32),
+        city: sources.text(None, iptc::CITY, x.first(PHOTOSHOP, "City"), 32),
+        state: sources.text(None, iptc::PROVINCE_STATE, x.first(PHOTOSHOP, "State"), 32),
+        country: sources.text(None, iptc::COUNTRY, x.first(PHOTOSHOP, "Country"), 64),
+        country_code: sources.text(
+            None,
+            iptc::COUNTRY_CODE,
+            x.first(IPTC_CORE, "CountryCode"),
+            3,
+        ),
+        keywords: sources.list(None, iptc::KEYWORDS, x.all(DC, "subject")),
+        alt_text: x.first(IPTC_CORE, "AltTextAccessibility").and_then(clean),
+        extended_description: x.first(IPTC_CORE, "ExtDescrAccessibility").and_then(clean),
+        web_statement: x.first(XMP_RIGHTS, "WebStatement").and_then(clean),
+        usage_terms: x.first(XMP_RIGHTS, "UsageTerms").and_then(clean),
+        camera_make: exif.make,
+        camera_model: exif.model,
+        lens: exif.lens,
+        gps: exif.gps,
+        orientation: exif.orientation.unwrap_or(1),
+    }
+}
+
+/// Drops NULs and surrounding white space; empty means absent; caps length.
+fn clean(value: &str) -> Option<String> {
+    let trimmed = value.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    if trimmed.is_empty() {
+        return None;
+    }
+    let mut text: String = trimmed.chars().filter(|&c| c != '\0').collect();
+    if let Some((cut, _)) = text.char_indices().nth(MAX_FIELD_CHARS) {
+        text.truncate(cut);
+    }
+    Some(text)
+}
+
+fn clean_list(values: Vec<String>) -> Vec<String> {
+    values
+        .iter()
+        .filter_map(|v| clean(v))
+        .take(MAX_LIST_ITEMS)
+        .collect()
+}
+
+/// Cameras fill EXIF ImageDescription with their own name; that is no caption.
+fn is_camera_boilerplate(description: &str) -> bool {
+    const BOILERPLATE: &[&str] = &[
+        "OLYMPUS DIGITAL CAMERA",
+        "KODAK Digital Still Camera",
+        "SONY DSC",
+        "DIGITAL CAMERA",
+        "Default",
+    ];
+    let trimmed = description.trim();
+    BOILERPLATE.iter().any(|b| trimmed.eq_ignore_ascii_case(b))
+}
+
+/// IIM date `CCYYMMDD` and optional time `HHMMSS±HHMM` → ISO 8601.
+fn iim_date(date: &str, time: Option<&str>) -> Option<String> {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if date.len() != 8 || !digits(date) {
+        return None;
+    }
+    let day = format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..8]);
+    match time {
+        Some(t) if t.len() >= 6 && digits(&t[..6]) => {
+            let mut iso = format!("{day}T{}:{}:{}", &t[..2], &t[2..4], &t[4..6]);
+            if t.len() == 11 && matches!(&t[6..7], "+" | "-") && digits(&t[7..]) {
+                iso.push_str(&format!("{}{}:{}", &t[6..7], &t[7..9], &t[9..11]));
+            }
+            Some(iso)
+        }
+        _ => Some(day),
+    }
+}
+
+#[cfg(test)]
+mod tests;

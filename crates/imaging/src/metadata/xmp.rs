@@ -1,0 +1,132 @@
+//! XMP: RDF/XML read with roxmltree (no DTDs, so no entity bombs). Simple
+//! properties may be attributes or elements; lists are rdf:Seq/Bag/Alt,
+//! where an Alt's `x-default` item comes first.
+
+use std::collections::HashMap;
+
+pub const DC: &str = "http://purl.org/dc/elements/1.1/";
+pub const PHOTOSHOP: &str = "http://ns.adobe.com/photoshop/1.0/";
+pub const IPTC_CORE: &str = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/";
+pub const XMP_RIGHTS: &str = "http://ns.adobe.com/xap/1.0/rights/";
+const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+const XML: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// Top-level properties by (namespace URI, local name).
+#[derive(Debug, Default)]
+pub struct Xmp {
+    values: HashMap<(String, String), Vec<String>>,
+}
+
+impl Xmp {
+    /// Parses an XMP packet; `None` if it is not well-formed XML.
+    pub fn parse(packet: &str) -> Option<Xmp> {
+        let packet = packet.trim_end_matches('\0');
+        let doc = roxmltree::Document::parse(packet).ok()?;
+        let mut xmp = Xmp::default();
+        let descriptions = doc
+            .descendants()
+            .filter(|n| n.has_tag_name((RDF, "Description")))
+            // Only top-level descriptions (children of rdf:RDF) hold properties.
+            .filter(|n| n.parent().is_some_and(|p| p.has_tag_name((RDF, "RDF"))));
+        for description in descriptions {
+            for attribute in description.attributes() {
+                if let Some(ns) = attribute.namespace().filter(|ns| *ns != RDF && *ns != XML) {
+                    xmp.push(ns, attribute.name(), attribute.value().to_owned());
+                }
+            }
+            for property in description.children().filter(|n| n.is_element()) {
+                let Some(ns) = property.tag_name().namespace() else {
+                    continue;
+                };
+                let values = property_values(property);
+                for value in values {
+                    xmp.push(ns, property.tag_name().name(), value);
+                }
+            }
+        }
+        Some(xmp)
+    }
+
+    fn push(&mut self, ns: &str, name: &str, value: String) {
+        self.values
+            .entry((ns.to_owned(), name.to_owned()))
+            .or_default()
+            .push(value);
+    }
+
+    pub fn first(&self, ns: &str, name: &str) -> Option<&str> {
+        self.values
+            .get(&(ns.to_owned(), name.to_owned()))?
+            .first()
+            .map(String::as_str)
+    }
+
+    pub fn all(&self, ns: &str, name: &str) -> Vec<String> {
+        self.values
+            .get(&(ns.to_owned(), name.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+fn property_values(property: roxmltree::Node) -> Vec<String> {
+    if let Some(resource) = property.attribute((RDF, "resource")) {
+        return vec![resource.to_owned()];
+    }
+    let container = property.children().find(|n| {
+        n.has_tag_name((RDF, "Alt")) || n.has_tag_name((RDF, "Seq")) || n.has_tag_name((RDF, "Bag"))
+    });
+    match container {
+        Some(container) => {
+            let mut items: Vec<(bool, String)> = container
+                .children()
+                .filter(|n| n.has_tag_name((RDF, "li")))
+                .filter(|li| !li.children().any(|c| c.is_element()))
+                .map(|li| {
+                    let is_default = li.attribute((XML, "lang")) == Some("x-default");
+                    (is_default, li.text().unwrap_or_default().to_owned())
+                })
+                .collect();
+            // Stable: x-default first, the rest in document order.
+            items.sort_by_key(|(is_default, _)| !is_default);
+            items.into_iter().map(|(_, text)| text).collect()
+        }
+        None if !property.children().any(|c| c.is_element()) => {
+            vec![property.text().unwrap_or_default().to_owned()]
+        }
+        // Structures (e.g. LocationShown) are not top-level text values.
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PACKET: &str = r#"<?xpacket begin="﻿" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+  xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" photoshop:Credit="Agence &amp; Co">
+ <dc:description><rdf:Alt><rdf:li xml:lang="de">Bildunterschrift</rdf:li><rdf:li xml:lang="x-default">Подпись</rdf:li></rdf:Alt></dc:description>
+ <dc:creator><rdf:Seq><rdf:li>王小明</rdf:li><rdf:li>Second</rdf:li></rdf:Seq></dc:creator>
+ <photoshop:City>Harbin</photoshop:City>
+</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>"#;
+
+    #[test]
+    fn reads_attributes_elements_and_lists() {
+        let xmp = Xmp::parse(PACKET).unwrap();
+        assert_eq!(xmp.first(PHOTOSHOP, "Credit"), Some("Agence & Co"));
+        assert_eq!(xmp.first(DC, "description"), Some("Подпись"));
+        assert_eq!(xmp.all(DC, "creator"), ["王小明", "Second"]);
+        assert_eq!(xmp.first(PHOTOSHOP, "City"), Some("Harbin"));
+        assert_eq!(xmp.first(DC, "rights"), None);
+    }
+
+    #[test]
+    fn entity_declarations_and_garbage_are_refused() {
+        let bomb = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><x>&b;</x>"#;
+        assert!(Xmp::parse(bomb).is_none());
+        assert!(Xmp::parse("<x:xmpmeta").is_none());
+        assert!(Xmp::parse("").is_none());
+    }
+}

@@ -1,0 +1,285 @@
+//! Metadata read by Photodesk must equal what ExifTool reads from the same
+//! file. Photos are generated, tagged with ExifTool, then read by both.
+
+use photodesk_imaging::read_metadata;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn exiftool(args: &[&str], file: &Path) -> String {
+    let output = Command::new("exiftool")
+        .args(args)
+        .arg(file)
+        .output()
+        .expect(
+            "exiftool runs (Debian package libimage-exiftool-perl; ./scripts/test installs it)",
+        );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A fresh small JPEG in a temp dir, tagged with the given ExifTool arguments.
+fn tagged(dir: &Path, name: &str, tags: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    image::RgbImage::from_pixel(32, 24, image::Rgb([200, 100, 50]))
+        .save(&path)
+        .unwrap();
+    let mut args = vec!["-q", "-overwrite_original"];
+    args.extend_from_slice(tags);
+    exiftool(&args, &path);
+    path
+}
+
+/// ExifTool's reading, with the MWG composite tags that reconcile EXIF, IIM and XMP.
+fn oracle(path: &Path) -> Value {
+    let json = exiftool(
+        &[
+            "-j",
+            "-struct",
+            "-use",
+            "MWG",
+            "-MWG:all",
+            "-Headline",
+            "-Credit",
+            "-Source",
+            "-ObjectName",
+            "-XMP-iptcCore:AltTextAccessibility",
+            "-XMP-iptcCore:ExtDescrAccessibility",
+            "-XMP-xmpRights:WebStatement",
+        ],
+        path,
+    );
+    let mut values = serde_json::from_str::<Value>(&json).unwrap()[0].clone();
+    // Numeric, and apart: the MWG group has an Orientation tag of its own.
+    let orientation = exiftool(&["-j", "-n", "-EXIF:Orientation"], path);
+    values["Orientation"] =
+        serde_json::from_str::<Value>(&orientation).unwrap()[0]["Orientation"].clone();
+    values
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        other => panic!("not text: {other}"),
+    }
+}
+
+fn list(value: &Value) -> Vec<String> {
+    match value {
+        Value::Null => vec![],
+        Value::Array(items) => items.iter().filter_map(text).collect(),
+        single => vec![text(single).unwrap()],
+    }
+}
+
+fn assert_matches_exiftool(path: &Path) -> photodesk_types::PhotoMetadata {
+    let ours = read_metadata(&std::fs::read(path).unwrap());
+    let theirs = oracle(path);
+    let name = path.file_name().unwrap().to_string_lossy();
+    assert_eq!(
+        ours.caption,
+        text(&theirs["Description"]),
+        "{name}: caption"
+    );
+    assert_eq!(ours.creator, list(&theirs["Creator"]), "{name}: creator");
+    assert_eq!(
+        ours.copyright,
+        text(&theirs["Copyright"]),
+        "{name}: copyright"
+    );
+    assert_eq!(ours.keywords, list(&theirs["Keywords"]), "{name}: keywords");
+    assert_eq!(ours.city, text(&theirs["City"]), "{name}: city");
+    assert_eq!(ours.state, text(&theirs["State"]), "{name}: state");
+    assert_eq!(ours.country, text(&theirs["Country"]), "{name}: country");
+    assert_eq!(ours.headline, text(&theirs["Headline"]), "{name}: headline");
+    assert_eq!(ours.credit, text(&theirs["Credit"]), "{name}: credit");
+    assert_eq!(ours.source, text(&theirs["Source"]), "{name}: source");
+    assert_eq!(
+        ours.alt_text,
+        text(&theirs["AltTextAccessibility"]),
+        "{name}: alt text"
+    );
+    assert_eq!(
+        ours.extended_description,
+        text(&theirs["ExtDescrAccessibility"]),
+        "{name}: ext descr"
+    );
+    assert_eq!(
+        ours.web_statement,
+        text(&theirs["WebStatement"]),
+        "{name}: web statement"
+    );
+    assert_eq!(
+        ours.orientation,
+        theirs["Orientation"].as_u64().unwrap_or(1) as u8,
+        "{name}: orientation"
+    );
+    ours
+}
+
+#[test]
+fn iim_in_utf8_with_cyrillic_and_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tagged(
+        dir.path(),
+        "iim-utf8.jpg",
+        &[
+            "-codedcharacterset=utf8",
+            "-IPTC:Caption-Abstract=Путин прибыл в Харбин.\nВторая строка.",
+            "-IPTC:By-line=王小明",
+            "-IPTC:Credit=Спутник",
+            "-IPTC:CopyrightNotice=© 2024 Агентство",
+            "-IPTC:Keywords=Харбин",
+            "-IPTC:Keywords=哈尔滨",
+            "-IPTC:City=Харбин",
+            "-IPTC:Country-PrimaryLocationName=中国",
+            "-IPTC:Headline=Визит",
+        ],
+    );
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(
+        ours.caption.as_deref(),
+        Some("Путин прибыл в Харбин.\nВторая строка.")
+    );
+    assert_eq!(ours.creator, ["王小明"]);
+    assert_eq!(ours.keywords, ["Харбин", "哈尔滨"]);
+    assert_eq!(ours.alt_text, None, "alt text never comes from the caption");
+}
+
+#[test]
+fn iim_without_a_character_set_is_windows_1252() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tagged(
+        dir.path(),
+        "iim-latin.jpg",
+        &[
+            "-charset",
+            "iptc=cp1252",
+            "-IPTC:Caption-Abstract=Café in Zürich – “quoted” €5",
+            "-IPTC:By-line=José Müller",
+        ],
+    );
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(
+        ours.caption.as_deref(),
+        Some("Café in Zürich – “quoted” €5")
+    );
+}
+
+#[test]
+fn xmp_only_with_accessibility_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tagged(
+        dir.path(),
+        "xmp.jpg",
+        &[
+            "-XMP-dc:Description=Students attend the meeting. 学生们参加了会议。",
+            "-XMP-dc:Creator=Jane Doe",
+            "-XMP-dc:Creator=Иван Петров",
+            "-XMP-photoshop:Credit=Agency / Pool",
+            "-XMP-dc:Rights=© Agency",
+            "-XMP-iptcCore:AltTextAccessibility=Students seated in rows in a lecture hall.",
+            "-XMP-iptcCore:ExtDescrAccessibility=A wide hall with about a hundred students.",
+            "-XMP-xmpRights:WebStatement=https://example.com/licence",
+            "-XMP-photoshop:City=Harbin",
+            "-XMP-dc:Subject=education",
+            "-XMP-dc:Subject=China",
+            "-EXIF:Orientation#=6",
+        ],
+    );
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(ours.creator, ["Jane Doe", "Иван Петров"]);
+    assert_eq!(
+        ours.alt_text.as_deref(),
+        Some("Students seated in rows in a lecture hall.")
+    );
+    assert_eq!(ours.orientation, 6);
+}
+
+#[test]
+fn iim_and_xmp_in_sync_and_out_of_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let both = [
+        "-codedcharacterset=utf8",
+        "-IPTC:Caption-Abstract=Old caption",
+        "-XMP-dc:Description=Old caption",
+        "-IPTC:Credit=Old credit",
+        "-XMP-photoshop:Credit=Old credit",
+    ];
+    let synced = tagged(dir.path(), "synced.jpg", &both);
+    assert_matches_exiftool(&synced);
+
+    // XMP edited later by an XMP-aware tool: the digest still matches the
+    // IIM, so XMP wins.
+    let xmp_newer = tagged(dir.path(), "xmp-newer.jpg", &both);
+    exiftool(
+        &[
+            "-q",
+            "-overwrite_original",
+            "-XMP-dc:Description=New XMP caption",
+        ],
+        &xmp_newer,
+    );
+    let ours = assert_matches_exiftool(&xmp_newer);
+    assert_eq!(ours.caption.as_deref(), Some("New XMP caption"));
+
+    // IIM edited by a tool that leaves the stored digest stale: IIM wins.
+    let iim_newer = tagged(dir.path(), "iim-newer.jpg", &both);
+    exiftool(
+        &[
+            "-q",
+            "-overwrite_original",
+            "-IPTC:Caption-Abstract=New IIM caption",
+            "-Photoshop:IPTCDigest=00112233445566778899aabbccddeeff",
+        ],
+        &iim_newer,
+    );
+    let ours = assert_matches_exiftool(&iim_newer);
+    assert_eq!(ours.caption.as_deref(), Some("New IIM caption"));
+}
+
+#[test]
+fn exif_values_win_when_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tagged(
+        dir.path(),
+        "exif.jpg",
+        &[
+            "-EXIF:ImageDescription=EXIF description",
+            "-EXIF:Artist=EXIF Artist",
+            "-EXIF:Copyright=EXIF Copyright",
+            "-XMP-dc:Description=XMP description",
+            "-EXIF:DateTimeOriginal=2024:05:16 14:30:00",
+            "-EXIF:OffsetTimeOriginal=+08:00",
+            "-GPSLatitude=45.75",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=126.65",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(
+        ours.date_created.as_deref(),
+        Some("2024-05-16T14:30:00+08:00")
+    );
+    let gps = ours.gps.unwrap();
+    assert!((gps.latitude - 45.75).abs() < 1e-6 && (gps.longitude - 126.65).abs() < 1e-6);
+}
+
+#[test]
+fn the_iptc_reference_image() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/iptc-ref-std2019.1.jpg");
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(ours.headline.as_deref(), Some("The Headline (ref2019.1)"));
+    assert_eq!(ours.credit.as_deref(), Some("Credit Line (ref2019.1)"));
+    assert_eq!(
+        ours.caption.as_deref(),
+        Some("The description aka caption (ref2019.1)")
+    );
+}
