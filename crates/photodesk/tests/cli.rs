@@ -17,6 +17,13 @@ fn photodesk(data_dir: &Path) -> Command {
     cmd
 }
 
+/// `photodesk import STORY --photos DIR` on the given data dir.
+fn import(data_dir: &Path, story: &Path, photos: &Path) -> Command {
+    let mut cmd = photodesk(data_dir);
+    cmd.arg("import").arg(story).arg("--photos").arg(photos);
+    cmd
+}
+
 /// Files under the blob store, ignoring its temp folder.
 fn blob_files(data_dir: &Path) -> usize {
     fn walk(dir: &Path) -> usize {
@@ -47,11 +54,7 @@ fn import_succeeds_and_reports_the_story() {
     let story = dir.path().join("story.txt");
     std::fs::write(&story, SEED_STORY).unwrap();
     write_photos(&dir.path().join("photos"), 12);
-    photodesk(&dir.path().join("data"))
-        .arg("import")
-        .arg(&story)
-        .arg("--photos")
-        .arg(dir.path().join("photos"))
+    import(&dir.path().join("data"), &story, &dir.path().join("photos"))
         .arg("--publish")
         .assert()
         .success()
@@ -91,11 +94,7 @@ fn bad_imports_fail_clearly_and_store_nothing() {
     for (text, message) in cases {
         let story = dir.path().join("story.txt");
         std::fs::write(&story, &text).unwrap();
-        photodesk(&data)
-            .arg("import")
-            .arg(&story)
-            .arg("--photos")
-            .arg(&photos)
+        import(&data, &story, &photos)
             .assert()
             .failure()
             .stderr(predicate::str::contains(message))
@@ -105,11 +104,7 @@ fn bad_imports_fail_clearly_and_store_nothing() {
     std::fs::write(photos.join("3.jpg"), b"\xFF\xD8\xFF\xE0 not really").unwrap();
     let story = dir.path().join("story.txt");
     std::fs::write(&story, story_text("Three", 3)).unwrap();
-    photodesk(&data)
-        .arg("import")
-        .arg(&story)
-        .arg("--photos")
-        .arg(&photos)
+    import(&data, &story, &photos)
         .assert()
         .failure()
         .stderr(predicate::str::contains("3.jpg for slide 3"));
