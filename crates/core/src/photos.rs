@@ -73,7 +73,8 @@ impl Photodesk {
         let (probed, sha256, metadata) = tokio::task::spawn_blocking(move || {
             let probed = probe(&checked, limits)?;
             let sha256 = hex::encode(Sha256::digest(&checked));
-            Ok::<_, CoreError>((probed, sha256, read_metadata(&checked)))
+            let metadata = read_metadata(checked);
+            Ok::<_, CoreError>((probed, sha256, metadata))
         })
         .await
         .map_err(|e| CoreError::Internal(format!("photo decoder failed: {e}")))??;

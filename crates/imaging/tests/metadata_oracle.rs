@@ -79,7 +79,7 @@ fn list(value: &Value) -> Vec<String> {
 }
 
 fn assert_matches_exiftool(path: &Path) -> photodesk_types::PhotoMetadata {
-    let ours = read_metadata(&std::fs::read(path).unwrap());
+    let ours = read_metadata(std::fs::read(path).unwrap().into());
     let theirs = oracle(path);
     let name = path.file_name().unwrap().to_string_lossy();
     assert_eq!(

@@ -24,12 +24,18 @@ pub struct Blocks {
     pub xmp: Option<String>,
 }
 
-pub fn find_blocks(bytes: &[u8]) -> Blocks {
-    let data = Bytes::copy_from_slice(bytes);
+/// Takes `Bytes` so the container parsers share the caller's buffer
+/// instead of copying a possibly 200 MB file.
+pub fn find_blocks(data: Bytes) -> Blocks {
+    let bytes = &data[..];
     if bytes.starts_with(&[0xFF, 0xD8]) {
-        Jpeg::from_bytes(data).map(jpeg_blocks).unwrap_or_default()
+        Jpeg::from_bytes(data.clone())
+            .map(jpeg_blocks)
+            .unwrap_or_default()
     } else if bytes.starts_with(b"\x89PNG") {
-        Png::from_bytes(data).map(png_blocks).unwrap_or_default()
+        Png::from_bytes(data.clone())
+            .map(png_blocks)
+            .unwrap_or_default()
     } else if bytes.starts_with(b"RIFF") {
         WebP::from_bytes(data).map(webp_blocks).unwrap_or_default()
     } else {

@@ -76,7 +76,7 @@ impl Sources {
 
 /// Reads everything Photodesk uses from a photo's metadata. Never fails:
 /// unreadable blocks simply contribute nothing.
-pub fn read_metadata(bytes: &[u8]) -> PhotoMetadata {
+pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
     let blocks = container::find_blocks(bytes);
     let exif = blocks
         .exif

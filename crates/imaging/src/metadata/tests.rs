@@ -36,14 +36,14 @@ fn camera_names_are_not_captions() {
 #[test]
 fn files_without_metadata_and_garbage_give_defaults() {
     assert_eq!(
-        read_metadata(b""),
+        read_metadata(bytes::Bytes::from_static(b"")),
         PhotoMetadata {
             orientation: 1,
             ..Default::default()
         }
     );
     assert_eq!(
-        read_metadata(b"\xFF\xD8\xFF\xE1\x00\x02"),
+        read_metadata(bytes::Bytes::from_static(b"\xFF\xD8\xFF\xE1\x00\x02")),
         PhotoMetadata {
             orientation: 1,
             ..Default::default()
