@@ -50,6 +50,9 @@ pub struct RawConfig {
     pub max_pixels: Option<u64>,
     /// Largest photo file accepted, in bytes.
     pub max_file_bytes: Option<u64>,
+    /// Keep the GPS position in web renditions (default: dropped, as it can
+    /// endanger sources; originals always keep everything).
+    pub keep_location: Option<bool>,
 }
 
 impl RawConfig {
@@ -73,6 +76,7 @@ impl RawConfig {
             base_url: top.base_url.or(self.base_url),
             max_pixels: top.max_pixels.or(self.max_pixels),
             max_file_bytes: top.max_file_bytes.or(self.max_file_bytes),
+            keep_location: top.keep_location.or(self.keep_location),
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct Config {
     /// Without a trailing slash.
     pub base_url: Option<String>,
     pub limits: Limits,
+    /// Keep GPS in web renditions.
+    pub keep_location: bool,
 }
 
 /// Bounds on what a photo may be, so hostile input cannot exhaust memory.
@@ -131,6 +137,7 @@ impl Config {
             listen,
             base_url,
             limits,
+            keep_location: raw.keep_location.unwrap_or(false),
         })
     }
 }

@@ -5,14 +5,17 @@
 mod error;
 pub mod import;
 mod photos;
+mod renditions;
 pub mod slug;
 mod stories;
 
 pub use error::CoreError;
-pub use photos::{PhotoInput, PreparedPhoto};
+pub use photos::{IngestOutcome, PhotoInput, StagedPhoto, INGEST_FORMATS, NEAR_DUPLICATE_BITS};
+pub use renditions::LATER_FORMATS;
 
 use photodesk_config::Config;
 use photodesk_db::{Database, SqliteDatabase};
+use photodesk_imaging::render::EmbedOptions;
 use photodesk_imaging::DecodeLimits;
 use photodesk_storage::{BlobStore, FileBlobStore};
 use std::sync::Arc;
@@ -24,18 +27,26 @@ pub struct Photodesk {
     db: Arc<dyn Database>,
     blobs: Arc<dyn BlobStore>,
     limits: DecodeLimits,
+    /// What renditions may carry beyond the rights fields.
+    embed: EmbedOptions,
     /// At most this many photos are decoded at once, so memory stays bounded
     /// however many arrive together.
     decode_slots: Arc<Semaphore>,
 }
 
 impl Photodesk {
-    pub fn new(db: Arc<dyn Database>, blobs: Arc<dyn BlobStore>, limits: DecodeLimits) -> Self {
+    pub fn new(
+        db: Arc<dyn Database>,
+        blobs: Arc<dyn BlobStore>,
+        limits: DecodeLimits,
+        embed: EmbedOptions,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Photodesk {
             db,
             blobs,
             limits,
+            embed,
             decode_slots: Arc::new(Semaphore::new(cores)),
         }
     }
@@ -56,6 +67,9 @@ impl Photodesk {
             DecodeLimits {
                 max_pixels: config.limits.max_pixels,
                 max_file_bytes: config.limits.max_file_bytes,
+            },
+            EmbedOptions {
+                keep_location: config.keep_location,
             },
         ))
     }

@@ -2,7 +2,7 @@
 
 use crate::import::{photos_in_folder, text};
 use crate::slug::slugify;
-use crate::{CoreError, PhotoInput, Photodesk, PreparedPhoto};
+use crate::{CoreError, PhotoInput, Photodesk, StagedPhoto};
 use chrono::Utc;
 use photodesk_db::{NewSlide, NewStory, Visibility};
 use photodesk_types::{PhotoMetadata, StoryStatus, StorySummary, StoryWithSlides};
@@ -12,9 +12,10 @@ use tokio::task::JoinSet;
 impl Photodesk {
     /// Imports a plain-text story with one photo per slide from `photo_dir`.
     ///
-    /// Everything is checked first (text, photo count, every photo decodes);
-    /// only then are originals stored and the story written in one
-    /// transaction. On any failure nothing stays behind.
+    /// The text and photo count are checked first; then every photo is
+    /// decoded and its original and renditions stored; only if all succeed
+    /// is the story written, in one transaction. On any failure the blobs
+    /// this import added are removed again: nothing stays behind.
     pub async fn import_story(
         &self,
         story_text: &[u8],
@@ -56,19 +57,25 @@ impl Photodesk {
         let mut tasks = JoinSet::new();
         for (index, photo) in photos.into_iter().enumerate() {
             let app = self.clone();
-            tasks.spawn(async move { (index, app.prepare_photo_input(photo).await) });
+            tasks.spawn(async move { (index, app.stage_photo(photo).await) });
         }
-        let mut prepared: Vec<Option<PreparedPhoto>> = vec![None; names.len()];
+        let mut staged: Vec<Option<StagedPhoto>> = vec![None; names.len()];
         let mut failures = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             let (index, result) =
                 joined.map_err(|e| CoreError::Internal(format!("photo check failed: {e}")))?;
             match result {
-                Ok(photo) => prepared[index] = Some(photo),
+                Ok(photo) => staged[index] = Some(photo),
                 Err(err) => failures.push((index, err)),
             }
         }
+        let staged: Vec<StagedPhoto> = staged.into_iter().flatten().collect();
+        let created: Vec<String> = staged
+            .iter()
+            .flat_map(|photo| photo.created_keys.iter().cloned())
+            .collect();
         if let Some((index, err)) = failures.into_iter().min_by_key(|(index, _)| *index) {
+            self.remove_unreferenced(&created).await;
             return Err(err.context(format_args!(
                 "line {}: photo {} for slide {}",
                 parsed.slides[index].line,
@@ -76,11 +83,7 @@ impl Photodesk {
                 index + 1
             )));
         }
-        let prepared: Vec<PreparedPhoto> = prepared.into_iter().flatten().collect();
 
-        let created = self
-            .store_originals(&prepared.iter().collect::<Vec<_>>())
-            .await?;
         let new_story = NewStory {
             slug: slugify(&parsed.headline),
             headline: parsed.headline,
@@ -94,7 +97,7 @@ impl Photodesk {
             slides: parsed
                 .slides
                 .into_iter()
-                .zip(prepared)
+                .zip(staged)
                 .map(|(slide, photo)| NewSlide {
                     alt_text: photo.record.metadata.alt_text.clone().unwrap_or_default(),
                     credit: default_credit(&photo.record.metadata),

@@ -8,7 +8,9 @@ pub use sqlite::SqliteDatabase;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use photodesk_types::{Photo, PhotoMetadata, StoryStatus, StorySummary, StoryWithSlides};
+use photodesk_types::{
+    Photo, PhotoMetadata, Rendition, RenditionFormat, StoryStatus, StorySummary, StoryWithSlides,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -29,6 +31,11 @@ pub struct NewPhoto {
     pub height: u32,
     pub byte_size: u64,
     pub metadata: PhotoMetadata,
+    pub placeholder: Option<String>,
+    pub perceptual_hash: Option<String>,
+    /// SHA-256 of the earlier photo this one nearly duplicates.
+    pub near_duplicate_of: Option<String>,
+    pub renditions: Vec<Rendition>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,5 +87,14 @@ pub trait Database: Send + Sync + 'static {
         offset: u32,
     ) -> Result<Vec<StorySummary>, DbError>;
     async fn photo_by_sha256(&self, sha256: &str) -> Result<Option<Photo>, DbError>;
+    /// Records a photo (and its renditions) unless its hash is known.
+    /// Returns the stored photo and whether this call created it.
+    async fn insert_photo(&self, photo: NewPhoto) -> Result<(Photo, bool), DbError>;
+    /// Records renditions made later; ones already recorded are kept.
+    async fn add_renditions(&self, sha256: &str, renditions: Vec<Rendition>) -> Result<(), DbError>;
+    /// Photos that have no rendition in `format` yet, oldest first.
+    async fn photos_lacking(&self, format: RenditionFormat, limit: u32) -> Result<Vec<Photo>, DbError>;
+    /// Every photo's SHA-256 with its perceptual hash, to find near-duplicates.
+    async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError>;
     async fn counts(&self) -> Result<Counts, DbError>;
 }

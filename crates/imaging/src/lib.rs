@@ -3,6 +3,7 @@
 
 mod metadata;
 mod probe;
+pub mod render;
 
 pub use metadata::read_metadata;
 pub use probe::{probe, Probed};

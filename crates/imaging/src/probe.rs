@@ -4,17 +4,29 @@ use crate::{DecodeLimits, ImagingError};
 use image::{ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
 
-/// What a photo is, read from its bytes.
+/// What a photo is, read from its header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probed {
     pub media_type: &'static str,
-    /// Width as displayed: EXIF orientation 5–8 swaps the stored sides.
-    pub width: u32,
-    pub height: u32,
+    /// Width and height as stored, before EXIF orientation.
+    pub stored_width: u32,
+    pub stored_height: u32,
 }
 
-/// Checks size and pixel count from the header, then decodes the whole image
-/// so truncated or corrupt files are refused before they are stored.
+impl Probed {
+    /// Width and height as displayed: orientations 5–8 swap the sides.
+    pub fn upright(&self, orientation: u8) -> (u32, u32) {
+        if (5..=8).contains(&orientation) {
+            (self.stored_height, self.stored_width)
+        } else {
+            (self.stored_width, self.stored_height)
+        }
+    }
+}
+
+/// Identifies a photo and checks its size and pixel count from the header
+/// alone, before any pixel buffer is allocated. A JPEG cut short is refused
+/// here too. Whether the pixels decode is proven by decoding them.
 pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError> {
     let size = bytes.len() as u64;
     if size > limits.max_file_bytes {
@@ -32,19 +44,25 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
             "JPEG ends before its image data does (no end-of-image marker)".into(),
         ));
     }
+    let decoder = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_decoder()
+        .map_err(corrupt)?;
+    let (stored_width, stored_height) = decoder.dimensions();
+    check_pixels(stored_width, stored_height, limits)?;
+    Ok(Probed {
+        media_type,
+        stored_width,
+        stored_height,
+    })
+}
 
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    // The decoder itself also refuses to allocate more than the pixel limit allows.
-    let mut decoder_limits = image::Limits::default();
-    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-    reader.limits(decoder_limits);
-    let mut decoder = reader.into_decoder().map_err(corrupt)?;
-    let (stored_w, stored_h) = decoder.dimensions();
-    let pixels = u64::from(stored_w) * u64::from(stored_h);
+/// Refuses images over the pixel limit, and images with no pixels.
+pub(crate) fn check_pixels(width: u32, height: u32, limits: DecodeLimits) -> Result<(), ImagingError> {
+    let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
         return Err(ImagingError::TooManyPixels {
-            width: stored_w,
-            height: stored_h,
+            width,
+            height,
             pixels,
             limit: limits.max_pixels,
         });
@@ -52,27 +70,7 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
     if pixels == 0 {
         return Err(ImagingError::Corrupt("image has no pixels".into()));
     }
-    let orientation = decoder.orientation().map_err(corrupt)?;
-    let mut buffer = vec![0u8; usize::try_from(decoder.total_bytes()).map_err(corrupt)?];
-    decoder.read_image(&mut buffer).map_err(corrupt)?;
-
-    let swaps_sides = matches!(
-        orientation,
-        image::metadata::Orientation::Rotate90
-            | image::metadata::Orientation::Rotate270
-            | image::metadata::Orientation::Rotate90FlipH
-            | image::metadata::Orientation::Rotate270FlipH
-    );
-    let (width, height) = if swaps_sides {
-        (stored_h, stored_w)
-    } else {
-        (stored_w, stored_h)
-    };
-    Ok(Probed {
-        media_type,
-        width,
-        height,
-    })
+    Ok(())
 }
 
 /// True if an end-of-image marker follows the first start-of-scan. The JPEG
@@ -145,14 +143,16 @@ mod tests {
             probed,
             Probed {
                 media_type: "image/jpeg",
-                width: 64,
-                height: 32
+                stored_width: 64,
+                stored_height: 32
             }
         );
+        assert_eq!(probed.upright(6), (32, 64));
+        assert_eq!(probed.upright(3), (64, 32));
     }
 
     #[test]
-    fn refuses_text_and_truncation() {
+    fn refuses_text_and_truncated_jpeg() {
         assert!(matches!(
             probe(b"hello, world", GENEROUS),
             Err(ImagingError::Unsupported(_))

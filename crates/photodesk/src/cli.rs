@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use photodesk_config::RawConfig;
+use photodesk_types::RenditionFormat;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -36,16 +37,46 @@ pub struct Settings {
     /// Largest photo file accepted, in bytes [default: 200000000].
     #[arg(long, global = true, env = "PHOTODESK_MAX_FILE_BYTES")]
     pub max_file_bytes: Option<u64>,
+    /// Keep the GPS position in web renditions [default: false].
+    #[arg(long, global = true, env = "PHOTODESK_KEEP_LOCATION")]
+    pub keep_location: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the site.
     Serve(Listen),
+    /// Add photos to the library: files, or folders searched recursively.
+    Ingest(Ingest),
     /// Import a plain-text story with one photo per slide.
     Import(Import),
     /// Import the bundled demo story (first run only) and serve the site.
     Demo(Listen),
+    /// Make renditions of photo files into a folder, storing nothing (like vipsthumbnail).
+    Render(Render),
+}
+
+#[derive(Debug, Args)]
+pub struct Render {
+    /// Photo files (JPEG, PNG, WebP, GIF, TIFF).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Widths to make, comma-separated; never upscaled.
+    #[arg(long, value_delimiter = ',', default_value = "2048")]
+    pub widths: Vec<u32>,
+    /// Output format: jpeg, webp or avif.
+    #[arg(long, default_value = "jpeg", value_parser = parse_format)]
+    pub format: RenditionFormat,
+    /// Encoder quality 1–100 [default: jpeg 82, webp 80, avif 60].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: Option<u8>,
+    /// Folder for the results, named NAME-WIDTH.EXT.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn parse_format(name: &str) -> Result<RenditionFormat, String> {
+    RenditionFormat::parse(name).ok_or_else(|| format!("unknown format {name:?}: use jpeg, webp or avif"))
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +84,13 @@ pub struct Listen {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "PHOTODESK_LISTEN")]
     pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Ingest {
+    /// Photo files and folders.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +114,7 @@ impl Settings {
             base_url: self.base_url.clone(),
             max_pixels: self.max_pixels,
             max_file_bytes: self.max_file_bytes,
+            keep_location: self.keep_location,
         }
     }
 }

@@ -24,8 +24,8 @@ fn import(data_dir: &Path, story: &Path, photos: &Path) -> Command {
     cmd
 }
 
-/// Files under the blob store, ignoring its temp folder.
-fn blob_files(data_dir: &Path) -> usize {
+/// Files under a folder of the blob store (`originals`, `renditions`).
+fn blob_files(data_dir: &Path, kind: &str) -> usize {
     fn walk(dir: &Path) -> usize {
         std::fs::read_dir(dir).map_or(0, |entries| {
             entries
@@ -45,7 +45,7 @@ fn blob_files(data_dir: &Path) -> usize {
                 .sum()
         })
     }
-    walk(&data_dir.join("blobs"))
+    walk(&data_dir.join("blobs").join(kind))
 }
 
 #[test]
@@ -62,7 +62,9 @@ fn import_succeeds_and_reports_the_story() {
         .stdout(predicate::str::contains(
             "/stories/photos-putin-visits-chinas-harbin",
         ));
-    assert_eq!(blob_files(&dir.path().join("data")), 12);
+    assert_eq!(blob_files(&dir.path().join("data"), "originals"), 12);
+    // Each test photo is narrower than 640 px: one JPEG and one WebP per photo.
+    assert_eq!(blob_files(&dir.path().join("data"), "renditions"), 24);
 }
 
 #[test]
@@ -108,7 +110,8 @@ fn bad_imports_fail_clearly_and_store_nothing() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("3.jpg for slide 3"));
-    assert_eq!(blob_files(&data), 0);
+    assert_eq!(blob_files(&data, "originals"), 0);
+    assert_eq!(blob_files(&data, "renditions"), 0);
 
     photodesk(&data)
         .args(["import", "/no/such/story.txt", "--photos"])

@@ -47,6 +47,21 @@ pub fn original_key(sha256_hex: &str) -> String {
     format!("originals/{}/{}", &sha256_hex[..2], sha256_hex)
 }
 
+/// The key of a rendition: `renditions/<first two hex>/<sha256 hex>/<file>`,
+/// where `file` names the spec, so a new spec never overwrites an old one.
+pub fn rendition_key(sha256_hex: &str, file_name: &str) -> String {
+    format!("renditions/{}/{}/{}", &sha256_hex[..2], sha256_hex, file_name)
+}
+
+/// The SHA-256 of the original a key belongs to (original or rendition).
+pub fn key_sha256(key: &str) -> Option<&str> {
+    let mut segments = key.split('/');
+    match segments.next()? {
+        "originals" | "renditions" => segments.nth(1),
+        _ => None,
+    }
+}
+
 /// Accepts only keys made of `[a-z0-9._-]` segments joined by `/`, with no
 /// empty, `.` or `..` segment.
 pub fn validate_key(key: &str) -> Result<(), StorageError> {

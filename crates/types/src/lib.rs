@@ -91,7 +91,80 @@ pub struct Photo {
     pub height: u32,
     pub byte_size: u64,
     pub metadata: PhotoMetadata,
+    /// ThumbHash of the photo (base64), painted by pages until the image loads.
+    pub placeholder: Option<String>,
+    /// Perceptual hash (hex), to spot near-identical frames.
+    pub perceptual_hash: Option<String>,
+    /// The SHA-256 of an earlier photo this one nearly duplicates.
+    pub near_duplicate_of: Option<String>,
+    /// Web renditions made so far, narrowest first.
+    pub renditions: Vec<Rendition>,
     pub created_at: DateTime<Utc>,
+}
+
+/// An encoded web version of a photo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rendition {
+    pub format: RenditionFormat,
+    pub width: u32,
+    pub height: u32,
+    pub quality: u8,
+    pub byte_size: u64,
+    /// Where the bytes are in the blob store.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RenditionFormat {
+    Avif,
+    Webp,
+    Jpeg,
+}
+
+impl RenditionFormat {
+    /// Best compression first: the order of `<source>` elements.
+    pub const ALL: [RenditionFormat; 3] = [
+        RenditionFormat::Avif,
+        RenditionFormat::Webp,
+        RenditionFormat::Jpeg,
+    ];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            RenditionFormat::Avif => "avif",
+            RenditionFormat::Webp => "webp",
+            RenditionFormat::Jpeg => "jpg",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            RenditionFormat::Avif => "image/avif",
+            RenditionFormat::Webp => "image/webp",
+            RenditionFormat::Jpeg => "image/jpeg",
+        }
+    }
+
+    /// Parses the names used by the CLI, the API and file extensions.
+    pub fn parse(name: &str) -> Option<RenditionFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "avif" => Some(RenditionFormat::Avif),
+            "webp" => Some(RenditionFormat::Webp),
+            "jpeg" | "jpg" => Some(RenditionFormat::Jpeg),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for RenditionFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RenditionFormat::Avif => "avif",
+            RenditionFormat::Webp => "webp",
+            RenditionFormat::Jpeg => "jpeg",
+        })
+    }
 }
 
 /// A story with its slides in order.

@@ -16,6 +16,7 @@ impl Templates {
             ("home.html", include_str!("../templates/home.html")),
             ("story.html", include_str!("../templates/story.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("picture.html", include_str!("../templates/picture.html")),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("built-in template {name} is broken: {e}"));

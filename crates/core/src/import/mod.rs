@@ -15,28 +15,50 @@ pub const PHOTO_EXTENSIONS: &[&str] = &[
 /// The photos in `dir` in natural file-name order (`2.jpg` before `10.jpg`).
 /// Hidden files and files with other endings are skipped.
 pub fn photos_in_folder(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        CoreError::Invalid(format!("cannot read photo folder {}: {e}", dir.display()))
-    })?;
+    Ok(folder_entries(dir)?
+        .into_iter()
+        .filter(|path| path.is_file() && is_photo_name(path))
+        .collect())
+}
+
+/// What `photodesk ingest` takes from one argument: a file as given (so a
+/// wrong file gets a clear error), or every photo under a folder, its
+/// subfolders included, in natural order.
+pub fn photos_under(path: &Path) -> Result<Vec<PathBuf>, CoreError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
     let mut photos = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| {
-            CoreError::Invalid(format!("cannot read photo folder {}: {e}", dir.display()))
-        })?;
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let is_photo = !name.starts_with('.')
-            && path.is_file()
-            && path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        if is_photo {
-            photos.push((name, path));
+    for entry in folder_entries(path)? {
+        if entry.is_dir() {
+            photos.extend(photos_under(&entry)?);
+        } else if entry.is_file() && is_photo_name(&entry) {
+            photos.push(entry);
         }
     }
-    photos.sort_by(|(a, _), (b, _)| natord::compare(a, b).then_with(|| a.cmp(b)));
-    Ok(photos.into_iter().map(|(_, path)| path).collect())
+    Ok(photos)
+}
+
+/// The entries of `dir` that are not hidden, in natural name order.
+fn folder_entries(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
+    let unreadable =
+        |e: std::io::Error| CoreError::Invalid(format!("cannot read photo folder {}: {e}", dir.display()));
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            entries.push((name, entry.path()));
+        }
+    }
+    entries.sort_by(|(a, _), (b, _)| natord::compare(a, b).then_with(|| a.cmp(b)));
+    Ok(entries.into_iter().map(|(_, path)| path).collect())
+}
+
+fn is_photo_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 #[cfg(test)]
@@ -65,6 +87,23 @@ mod tests {
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["1.jpeg", "2.JPG", "10.jpg", "a.webp", "b.png"]);
+    }
+
+    #[test]
+    fn ingest_walks_subfolders_and_keeps_named_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("day 2/.cache")).unwrap();
+        for name in ["10.jpg", "2.jpg", "day 2/1.png", "day 2/.cache/x.jpg", "notes.txt"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let found: Vec<String> = photos_under(dir.path())
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        assert_eq!(found, ["2.jpg", "10.jpg", "day 2/1.png"]);
+        let named = dir.path().join("notes.txt");
+        assert_eq!(photos_under(&named).unwrap(), [named]);
     }
 
     #[test]

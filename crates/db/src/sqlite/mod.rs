@@ -4,7 +4,9 @@
 use crate::{Counts, Database, DbError, NewPhoto, NewStory, Visibility};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use photodesk_types::{Photo, Slide, Story, StoryStatus, StorySummary, StoryWithSlides};
+use photodesk_types::{
+    Photo, Rendition, RenditionFormat, Slide, Story, StoryStatus, StorySummary, StoryWithSlides,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use std::path::Path;
@@ -34,8 +36,9 @@ impl SqliteDatabase {
     }
 }
 
-const PHOTO_COLUMNS: &str =
-    "p.id AS photo_id, p.sha256, p.media_type, p.width, p.height, p.byte_size, p.metadata, p.created_at AS photo_created_at";
+const PHOTO_COLUMNS: &str = "p.id AS photo_id, p.sha256, p.media_type, p.width, p.height, p.byte_size, \
+     p.metadata, p.placeholder, p.perceptual_hash, p.created_at AS photo_created_at, \
+     (SELECT d.sha256 FROM photos d WHERE d.id = p.near_duplicate_of) AS near_duplicate_sha";
 
 fn photo_from_row(row: &SqliteRow) -> Result<Photo, DbError> {
     Ok(Photo {
@@ -47,8 +50,75 @@ fn photo_from_row(row: &SqliteRow) -> Result<Photo, DbError> {
         byte_size: row.try_get::<i64, _>("byte_size")? as u64,
         metadata: serde_json::from_str(row.try_get("metadata")?)
             .map_err(|e| DbError::Corrupt(format!("photo metadata: {e}")))?,
+        placeholder: row.try_get("placeholder")?,
+        perceptual_hash: row.try_get("perceptual_hash")?,
+        near_duplicate_of: row.try_get("near_duplicate_sha")?,
+        renditions: Vec::new(),
         created_at: row.try_get("photo_created_at")?,
     })
+}
+
+/// Fills in the renditions of `photos` with one query.
+async fn attach_renditions<'p>(
+    pool: &SqlitePool,
+    photos: impl IntoIterator<Item = &'p mut Photo>,
+) -> Result<(), DbError> {
+    let mut photos: Vec<&mut Photo> = photos.into_iter().collect();
+    if photos.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(&photos.iter().map(|p| p.id).collect::<Vec<_>>())
+        .expect("ids serialise");
+    let rows = sqlx::query(
+        "SELECT photo_id, format, width, height, quality, byte_size, key FROM renditions
+         WHERE photo_id IN (SELECT value FROM json_each(?)) ORDER BY width, format",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    for row in rows {
+        let photo_id: i64 = row.try_get("photo_id")?;
+        let format: String = row.try_get("format")?;
+        let rendition = Rendition {
+            format: RenditionFormat::parse(&format)
+                .ok_or_else(|| DbError::Corrupt(format!("rendition format {format:?}")))?,
+            width: row.try_get("width")?,
+            height: row.try_get("height")?,
+            quality: row.try_get::<i64, _>("quality")? as u8,
+            byte_size: row.try_get::<i64, _>("byte_size")? as u64,
+            key: row.try_get("key")?,
+        };
+        for photo in photos.iter_mut().filter(|p| p.id == photo_id) {
+            photo.renditions.push(rendition.clone());
+        }
+    }
+    Ok(())
+}
+
+async fn insert_renditions(
+    tx: &mut Transaction<'_, Sqlite>,
+    photo_id: i64,
+    renditions: &[Rendition],
+) -> Result<(), DbError> {
+    for r in renditions {
+        sqlx::query(
+            "INSERT INTO renditions (photo_id, format, width, height, quality, byte_size, key)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (photo_id, format, width) DO UPDATE SET
+               height = excluded.height, quality = excluded.quality,
+               byte_size = excluded.byte_size, key = excluded.key",
+        )
+        .bind(photo_id)
+        .bind(r.format.to_string())
+        .bind(r.width)
+        .bind(r.height)
+        .bind(i64::from(r.quality))
+        .bind(r.byte_size as i64)
+        .bind(&r.key)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 fn status_from_row(row: &SqliteRow) -> Result<StoryStatus, DbError> {
@@ -70,15 +140,18 @@ fn story_from_row(row: &SqliteRow) -> Result<Story, DbError> {
     })
 }
 
-/// Inserts the photo unless its hash is known; returns its id either way.
+/// Inserts the photo and its renditions unless its hash is known; returns
+/// its id either way and whether it was new.
 async fn upsert_photo(
     tx: &mut Transaction<'_, Sqlite>,
     photo: &NewPhoto,
     now: DateTime<Utc>,
-) -> Result<i64, DbError> {
-    sqlx::query(
-        "INSERT INTO photos (sha256, media_type, width, height, byte_size, metadata, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+) -> Result<(i64, bool), DbError> {
+    let inserted = sqlx::query(
+        "INSERT INTO photos (sha256, media_type, width, height, byte_size, metadata, placeholder,
+                             perceptual_hash, near_duplicate_of, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM photos WHERE sha256 = ?), ?)
+         ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(&photo.sha256)
     .bind(&photo.media_type)
@@ -86,13 +159,20 @@ async fn upsert_photo(
     .bind(photo.height)
     .bind(photo.byte_size as i64)
     .bind(serde_json::to_string(&photo.metadata).expect("metadata serialises"))
+    .bind(&photo.placeholder)
+    .bind(&photo.perceptual_hash)
+    .bind(&photo.near_duplicate_of)
     .bind(now)
     .execute(&mut **tx)
-    .await?;
-    Ok(sqlx::query_scalar("SELECT id FROM photos WHERE sha256 = ?")
+    .await?
+    .rows_affected()
+        == 1;
+    let id = sqlx::query_scalar("SELECT id FROM photos WHERE sha256 = ?")
         .bind(&photo.sha256)
         .fetch_one(&mut **tx)
-        .await?)
+        .await?;
+    insert_renditions(tx, id, &photo.renditions).await?;
+    Ok((id, inserted))
 }
 
 /// The first of `wanted`, `wanted-2`, `wanted-3`… that no story uses.
@@ -133,7 +213,7 @@ impl Database for SqliteDatabase {
         .fetch_one(&mut *tx)
         .await?;
         for (index, slide) in new.slides.iter().enumerate() {
-            let photo_id = upsert_photo(&mut tx, &slide.photo, now).await?;
+            let (photo_id, _) = upsert_photo(&mut tx, &slide.photo, now).await?;
             sqlx::query(
                 "INSERT INTO slides (story_id, position, photo_id, caption, alt_text, credit)
                  VALUES (?, ?, ?, ?, ?, ?)",
@@ -170,7 +250,7 @@ impl Database for SqliteDatabase {
         .bind(story.id)
         .fetch_all(&self.pool)
         .await?;
-        let slides = rows
+        let mut slides: Vec<Slide> = rows
             .iter()
             .map(|row| {
                 Ok(Slide {
@@ -183,6 +263,7 @@ impl Database for SqliteDatabase {
                 })
             })
             .collect::<Result<_, DbError>>()?;
+        attach_renditions(&self.pool, slides.iter_mut().map(|s| &mut s.photo)).await?;
         Ok(Some(StoryWithSlides { story, slides }))
     }
 
@@ -213,7 +294,8 @@ impl Database for SqliteDatabase {
         .bind(offset)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let mut stories: Vec<StorySummary> = rows
+            .iter()
             .map(|row| {
                 let cover = match row.try_get::<Option<i64>, _>("photo_id")? {
                     Some(_) => Some(photo_from_row(row)?),
@@ -232,7 +314,9 @@ impl Database for SqliteDatabase {
                     cover,
                 })
             })
-            .collect()
+            .collect::<Result<_, DbError>>()?;
+        attach_renditions(&self.pool, stories.iter_mut().filter_map(|s| s.cover.as_mut())).await?;
+        Ok(stories)
     }
 
     async fn photo_by_sha256(&self, sha256: &str) -> Result<Option<Photo>, DbError> {
@@ -242,7 +326,57 @@ impl Database for SqliteDatabase {
         .bind(sha256)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(photo_from_row).transpose()
+        let mut photo = row.as_ref().map(photo_from_row).transpose()?;
+        attach_renditions(&self.pool, photo.as_mut()).await?;
+        Ok(photo)
+    }
+
+    async fn insert_photo(&self, photo: NewPhoto) -> Result<(Photo, bool), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let (_, created) = upsert_photo(&mut tx, &photo, Utc::now()).await?;
+        tx.commit().await?;
+        let stored = self
+            .photo_by_sha256(&photo.sha256)
+            .await?
+            .ok_or_else(|| DbError::Corrupt(format!("photo {} vanished after insert", photo.sha256)))?;
+        Ok((stored, created))
+    }
+
+    async fn add_renditions(&self, sha256: &str, renditions: Vec<Rendition>) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM photos WHERE sha256 = ?")
+            .bind(sha256)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(());
+        };
+        insert_renditions(&mut tx, id, &renditions).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn photos_lacking(&self, format: RenditionFormat, limit: u32) -> Result<Vec<Photo>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PHOTO_COLUMNS} FROM photos p
+             WHERE NOT EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id AND r.format = ?)
+             ORDER BY p.id LIMIT ?"
+        ))
+        .bind(format.to_string())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut photos = rows.iter().map(photo_from_row).collect::<Result<Vec<_>, _>>()?;
+        attach_renditions(&self.pool, photos.iter_mut()).await?;
+        Ok(photos)
+    }
+
+    async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT sha256, perceptual_hash FROM photos WHERE perceptual_hash IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn counts(&self) -> Result<Counts, DbError> {

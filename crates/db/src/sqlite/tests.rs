@@ -14,6 +14,20 @@ fn photo(n: u8) -> NewPhoto {
             orientation: 1,
             ..Default::default()
         },
+        placeholder: Some("3OcRJYB4d3h/iIeHeEh3eIhw+j2w".into()),
+        perceptual_hash: Some(format!("{n:02x}").repeat(16)),
+        near_duplicate_of: None,
+        renditions: [(RenditionFormat::Jpeg, 320), (RenditionFormat::Webp, 320), (RenditionFormat::Jpeg, 640)]
+            .into_iter()
+            .map(|(format, width)| Rendition {
+                format,
+                width,
+                height: width * 3 / 4,
+                quality: 82,
+                byte_size: 1000 + u64::from(width),
+                key: format!("renditions/{n:02x}/{width}.{}", format.extension()),
+            })
+            .collect(),
     }
 }
 
@@ -165,4 +179,63 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
         .unwrap()
         .is_some());
     assert!(db.photo_by_sha256("nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn photos_keep_renditions_and_fingerprints() {
+    let (_dir, db) = open().await;
+    let story = db
+        .create_story(story("R", StoryStatus::Draft, &[1]))
+        .await
+        .unwrap();
+    let photo = &story.slides[0].photo;
+    assert_eq!(photo.renditions, self::photo(1).renditions);
+    assert_eq!(photo.placeholder, self::photo(1).placeholder);
+    assert_eq!(photo.perceptual_hash, self::photo(1).perceptual_hash);
+
+    // Insert again: nothing new; later renditions are added beside the others.
+    let (again, created) = db.insert_photo(self::photo(1)).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.id, photo.id);
+    assert_eq!(
+        db.photos_lacking(RenditionFormat::Avif, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let avif = Rendition {
+        format: RenditionFormat::Avif,
+        width: 320,
+        height: 240,
+        quality: 60,
+        byte_size: 500,
+        key: "renditions/01/320.avif".into(),
+    };
+    db.add_renditions(&photo.sha256, vec![avif.clone()])
+        .await
+        .unwrap();
+    let loaded = db.photo_by_sha256(&photo.sha256).await.unwrap().unwrap();
+    assert_eq!(loaded.renditions.len(), 4);
+    assert!(loaded.renditions.contains(&avif));
+    assert!(db
+        .photos_lacking(RenditionFormat::Avif, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_near_duplicate_names_the_earlier_photo() {
+    let (_dir, db) = open().await;
+    let (first, created) = db.insert_photo(photo(1)).await.unwrap();
+    assert!(created);
+    let mut burst = photo(2);
+    burst.near_duplicate_of = Some(first.sha256.clone());
+    let (second, created) = db.insert_photo(burst).await.unwrap();
+    assert!(created);
+    assert_eq!(second.near_duplicate_of, Some(first.sha256.clone()));
+    let hashes = db.perceptual_hashes().await.unwrap();
+    assert_eq!(hashes.len(), 2);
+    assert_eq!(hashes[0], (first.sha256, "01".repeat(16)));
 }

@@ -11,6 +11,7 @@ pub async fn run(config: Config, args: &Import) -> anyhow::Result<()> {
         .import_story(&text, &args.photos, args.publish)
         .await
         .with_context(|| format!("{} not imported", args.story.display()))?;
+    super::complete_renditions(&app).await?;
     println!(
         "imported {:?} ({} slides, {}) as /stories/{}",
         story.story.headline,

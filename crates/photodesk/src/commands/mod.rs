@@ -2,6 +2,8 @@
 
 mod demo;
 mod import;
+mod ingest;
+mod render;
 mod serve;
 
 use crate::cli::{Cli, Command, Listen, Settings};
@@ -12,7 +14,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve(listen) => serve::run(config(&cli.settings, Some(listen))?).await,
         Command::Demo(listen) => demo::run(config(&cli.settings, Some(listen))?).await,
+        Command::Ingest(args) => ingest::run(config(&cli.settings, None)?, args).await,
         Command::Import(args) => import::run(config(&cli.settings, None)?, args).await,
+        Command::Render(args) => render::run(&config(&cli.settings, None)?, args),
     }
 }
 
@@ -23,4 +27,21 @@ fn config(settings: &Settings, listen: Option<&Listen>) -> anyhow::Result<Config
         None => RawConfig::default(),
     };
     Config::from_raw(file.overlay(settings.raw(listen))).context("invalid settings")
+}
+
+/// Makes the renditions left for later (AVIF) before a command exits, with
+/// a progress bar; the server does the same in the background.
+async fn complete_renditions(app: &photodesk_core::Photodesk) -> anyhow::Result<()> {
+    let bar = ingest::progress_bar(0, "AVIF renditions");
+    let made = app
+        .complete_renditions(|done, remaining| {
+            bar.set_length((done + remaining) as u64);
+            bar.set_position(done as u64);
+        })
+        .await?;
+    bar.finish_and_clear();
+    if made > 0 {
+        tracing::info!(photos = made, "AVIF renditions made");
+    }
+    Ok(())
 }

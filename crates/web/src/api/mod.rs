@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use photodesk_types::{PhotoMetadata, StoryStatus, StoryWithSlides};
+use photodesk_types::{PhotoMetadata, RenditionFormat, StoryStatus, StoryWithSlides};
 use serde::{Deserialize, Serialize};
 
 const DEFAULT_LIMIT: u32 = 20;
@@ -114,6 +114,20 @@ struct PhotoBody {
     byte_size: u64,
     original_url: String,
     metadata: PhotoMetadata,
+    /// ThumbHash (base64) to paint while the image loads.
+    placeholder: Option<String>,
+    /// Web versions made so far, narrowest first; AVIF appears once its
+    /// background encoding is done.
+    renditions: Vec<RenditionBody>,
+}
+
+#[derive(Serialize)]
+struct RenditionBody {
+    format: RenditionFormat,
+    width: u32,
+    height: u32,
+    byte_size: u64,
+    url: String,
 }
 
 impl From<StoryWithSlides> for StoryBody {
@@ -140,6 +154,19 @@ impl From<StoryWithSlides> for StoryBody {
                     photo: PhotoBody {
                         id: slide.photo.id,
                         original_url: crate::public::original_url(&slide.photo),
+                        renditions: slide
+                            .photo
+                            .renditions
+                            .iter()
+                            .map(|r| RenditionBody {
+                                format: r.format,
+                                width: r.width,
+                                height: r.height,
+                                byte_size: r.byte_size,
+                                url: crate::public::rendition_url(&slide.photo, r),
+                            })
+                            .collect(),
+                        placeholder: slide.photo.placeholder,
                         sha256: slide.photo.sha256,
                         media_type: slide.photo.media_type,
                         width: slide.photo.width,

@@ -3,7 +3,7 @@
 
 mod views;
 
-pub use views::original_url;
+pub use views::{original_url, rendition_url};
 
 use crate::error::PageError;
 use crate::AppState;
@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/stories/{slug}", get(story))
         .route("/stories/{slug}/{n}", get(slide))
         .route("/originals/{sha256}", get(original))
+        .route("/renditions/{sha256}/{file}", get(rendition))
         .route("/assets/site.css", get(site_css))
 }
 
@@ -124,11 +125,28 @@ async fn original(
         .original(&sha256)
         .await
         .map_err(|e| state.page_error(e))?;
-    Ok((
+    Ok(immutable_image(bytes, &media_type))
+}
+
+async fn rendition(
+    State(state): State<AppState>,
+    Path((sha256, file)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (bytes, media_type) = state
+        .app
+        .rendition(&sha256, &file)
+        .await
+        .map_err(|e| state.page_error(e))?;
+    Ok(immutable_image(bytes, media_type))
+}
+
+/// Image bytes at a content-addressed URL: cached for a year, never sniffed.
+fn immutable_image(bytes: axum::body::Bytes, media_type: &str) -> Response {
+    (
         [
             (
                 header::CONTENT_TYPE,
-                HeaderValue::from_str(&media_type)
+                HeaderValue::from_str(media_type)
                     .unwrap_or(HeaderValue::from_static("application/octet-stream")),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)),
@@ -139,7 +157,7 @@ async fn original(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 async fn site_css() -> impl IntoResponse {

@@ -1,0 +1,167 @@
+//! Decoding to upright sRGB pixels, shrinking on load where the codec can.
+
+use super::color::{to_srgb, IccSource};
+use super::Pixels;
+use crate::probe::check_pixels;
+use crate::{DecodeLimits, ImagingError};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use std::io::Cursor;
+use turbojpeg::{Colorspace, Decompressor, PixelFormat, ScalingFactor};
+
+/// Decodes `bytes` into upright sRGB pixels whose upright width is at least
+/// `min_width` (or the full size if the photo is narrower). `orientation` is
+/// the EXIF orientation (1–8; anything else means upright).
+pub fn decode_upright(
+    bytes: &[u8],
+    limits: DecodeLimits,
+    orientation: u8,
+    min_width: Option<u32>,
+) -> Result<Pixels, ImagingError> {
+    let format = image::guess_format(bytes)
+        .map_err(|_| ImagingError::Unsupported("not a JPEG, PNG, WebP, GIF or TIFF image".into()))?;
+    let decoded = if format == ImageFormat::Jpeg {
+        decode_jpeg(bytes, limits, orientation, min_width)?
+    } else {
+        decode_other(bytes, format, limits)?
+    };
+    Ok(decoded.oriented(orientation))
+}
+
+/// JPEG through libjpeg-turbo: its DCT-domain scaling (shrink-on-load) is
+/// what makes large camera files cheap, and zune-jpeg (used by `image`) has
+/// none. libjpeg-turbo reports recoverable damage as an error; such files
+/// are decoded again by the more lenient `image` decoder.
+fn decode_jpeg(
+    bytes: &[u8],
+    limits: DecodeLimits,
+    orientation: u8,
+    min_width: Option<u32>,
+) -> Result<Pixels, ImagingError> {
+    let icc = jpeg_icc_profile(bytes);
+    let mut decompressor = Decompressor::new().map_err(internal)?;
+    let header = decompressor.read_header(bytes).map_err(corrupt)?;
+    let (width, height) = (dimension(header.width)?, dimension(header.height)?);
+    check_pixels(width, height, limits)?;
+
+    let upright_width = if (5..=8).contains(&orientation) { height } else { width };
+    let factor = shrink_factor(upright_width, min_width);
+    decompressor.set_scaling_factor(factor).map_err(internal)?;
+    let scaled = header.scaled(factor);
+    let cmyk = matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK);
+    let format = if cmyk { PixelFormat::CMYK } else { PixelFormat::RGB };
+    let channels = format.size();
+    let mut image = turbojpeg::Image {
+        pixels: vec![0u8; channels * scaled.width * scaled.height],
+        width: scaled.width,
+        pitch: channels * scaled.width,
+        height: scaled.height,
+        format,
+    };
+    if decompressor.decompress(bytes, image.as_deref_mut()).is_err() {
+        return decode_other(bytes, ImageFormat::Jpeg, limits);
+    }
+    let (w, h) = (dimension(scaled.width)?, dimension(scaled.height)?);
+    if cmyk {
+        let mut cmyk = image.pixels;
+        if has_adobe_marker(bytes) {
+            // Photoshop stores CMYK inverted and says so with an APP14 "Adobe" segment.
+            cmyk.iter_mut().for_each(|v| *v = 255 - *v);
+        }
+        return to_srgb(IccSource::Cmyk(cmyk), icc.as_deref(), w, h);
+    }
+    to_srgb(IccSource::Rgb(image.pixels), icc.as_deref(), w, h)
+}
+
+/// The marker segments before the first scan, as (marker, payload). Walked
+/// here rather than with img-parts because that parses (and copies) the
+/// whole file, and only the header is needed.
+fn jpeg_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    let mut at = 2;
+    std::iter::from_fn(move || {
+        while at + 4 <= bytes.len() && bytes[at] == 0xFF {
+            let marker = bytes[at + 1];
+            if marker == 0xFF {
+                at += 1;
+                continue;
+            }
+            if marker == 0xDA {
+                return None;
+            }
+            let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+            let payload = bytes.get(at + 4..at + 2 + length.max(2))?;
+            at += 2 + length;
+            return Some((marker, payload));
+        }
+        None
+    })
+}
+
+/// The ICC profile from APP2 `ICC_PROFILE` segments, joined in their stated order.
+fn jpeg_icc_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+    const TAG: &[u8] = b"ICC_PROFILE\0";
+    let mut chunks: Vec<(u8, &[u8])> = jpeg_segments(bytes)
+        .filter(|(marker, payload)| *marker == 0xE2 && payload.starts_with(TAG))
+        .filter_map(|(_, payload)| Some((*payload.get(TAG.len())?, payload.get(TAG.len() + 2..)?)))
+        .collect();
+    if chunks.is_empty() {
+        return None;
+    }
+    chunks.sort_by_key(|(sequence, _)| *sequence);
+    Some(chunks.into_iter().flat_map(|(_, data)| data.iter().copied()).collect())
+}
+
+fn has_adobe_marker(bytes: &[u8]) -> bool {
+    jpeg_segments(bytes).any(|(marker, payload)| marker == 0xEE && payload.starts_with(b"Adobe"))
+}
+
+/// The smallest DCT scale (n/8) that still leaves the upright width at or
+/// above what the largest rendition needs; the final resize then does the
+/// rest with a proper filter.
+fn shrink_factor(upright_width: u32, min_width: Option<u32>) -> ScalingFactor {
+    let Some(min_width) = min_width else {
+        return ScalingFactor::ONE;
+    };
+    for denom in [8usize, 4, 2] {
+        let factor = ScalingFactor::new(1, denom);
+        if factor.scale(upright_width as usize) >= min_width as usize {
+            return factor;
+        }
+    }
+    ScalingFactor::ONE
+}
+
+/// PNG, WebP, GIF, TIFF (and JPEGs libjpeg-turbo refused) through `image`,
+/// whose decoders take an allocation limit.
+fn decode_other(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: DecodeLimits,
+) -> Result<Pixels, ImagingError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    reader.limits(decoder_limits);
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    check_pixels(width, height, limits)?;
+    let icc = decoder.icc_profile().ok().flatten();
+    let image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    if image.color().has_alpha() {
+        let rgba = image.into_rgba8().into_raw();
+        return to_srgb(IccSource::Rgba(rgba), icc.as_deref(), width, height);
+    }
+    let rgb = image.into_rgb8().into_raw();
+    to_srgb(IccSource::Rgb(rgb), icc.as_deref(), width, height)
+}
+
+fn dimension(value: usize) -> Result<u32, ImagingError> {
+    u32::try_from(value).map_err(|_| ImagingError::Corrupt("image dimension overflows".into()))
+}
+
+fn corrupt(err: impl std::fmt::Display) -> ImagingError {
+    ImagingError::Corrupt(err.to_string())
+}
+
+fn internal(err: impl std::fmt::Display) -> ImagingError {
+    ImagingError::Corrupt(format!("JPEG decoder: {err}"))
+}

@@ -1,0 +1,282 @@
+//! Renditions: one decode per photo (shrunk on load where the codec can),
+//! made upright and sRGB, then resized with Lanczos3 and encoded to each
+//! width and format asked for.
+
+mod color;
+mod decode;
+mod embed;
+mod encode;
+mod hashes;
+
+pub use decode::decode_upright;
+pub use embed::EmbedOptions;
+pub use hashes::{perceptual_hash, perceptual_distance, placeholder};
+
+use crate::{DecodeLimits, ImagingError};
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::metadata::Orientation;
+use image::{DynamicImage, RgbImage, RgbaImage};
+use photodesk_types::{PhotoMetadata, RenditionFormat};
+
+/// The widths every photo gets, narrowest first.
+pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
+
+/// Bumped whenever the pixels this pipeline produces change, so rendition
+/// keys (and their immutable URLs) change with them.
+pub const PIPELINE_VERSION: u32 = 1;
+
+/// What to produce: one width in one format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RenditionSpec {
+    pub width: u32,
+    pub format: RenditionFormat,
+    pub quality: u8,
+}
+
+impl RenditionSpec {
+    /// The default quality per format, picked for similar visual quality:
+    /// JPEG 82 is the newsroom norm; WebP and AVIF reach it at lower numbers.
+    pub fn default_quality(format: RenditionFormat) -> u8 {
+        match format {
+            RenditionFormat::Jpeg => 82,
+            RenditionFormat::Webp => 80,
+            RenditionFormat::Avif => 60,
+        }
+    }
+
+    /// The file name this spec gets, e.g. `1024w-q82-v1.jpg`: width,
+    /// quality and pipeline version, so each spec has its own immutable URL.
+    pub fn file_name(&self) -> String {
+        format!(
+            "{}w-q{}-v{PIPELINE_VERSION}.{}",
+            self.width,
+            self.quality,
+            self.format.extension()
+        )
+    }
+
+    /// Reads a name made by [`RenditionSpec::file_name`] back.
+    pub fn from_file_name(name: &str) -> Option<RenditionSpec> {
+        let (stem, extension) = name.rsplit_once('.')?;
+        let format = RenditionFormat::parse(extension)?;
+        let mut parts = stem.split('-');
+        let width = parts.next()?.strip_suffix('w')?.parse().ok()?;
+        let quality = parts.next()?.strip_prefix('q')?.parse().ok()?;
+        let version: u32 = parts.next()?.strip_prefix('v')?.parse().ok()?;
+        let spec = RenditionSpec {
+            width,
+            format,
+            quality,
+        };
+        (parts.next().is_none() && version == PIPELINE_VERSION && spec.file_name() == name)
+            .then_some(spec)
+    }
+
+    /// The standard ladder in one format for a photo `upright_width` wide:
+    /// never upscaled, and a photo narrower than the smallest width gets one
+    /// rendition at its own width.
+    pub fn ladder(upright_width: u32, format: RenditionFormat) -> Vec<RenditionSpec> {
+        widths_for(upright_width, &LADDER_WIDTHS)
+            .into_iter()
+            .map(|width| RenditionSpec {
+                width,
+                format,
+                quality: Self::default_quality(format),
+            })
+            .collect()
+    }
+}
+
+/// The requested widths a photo can fill, without upscaling; its own width
+/// stands in for all wider ones. Sorted and without repeats.
+pub fn widths_for(upright_width: u32, wanted: &[u32]) -> Vec<u32> {
+    let mut widths: Vec<u32> = wanted.iter().map(|&w| w.min(upright_width)).collect();
+    widths.sort_unstable();
+    widths.dedup();
+    widths
+}
+
+/// Upright, 8-bit sRGB pixels, RGB or RGBA.
+#[derive(Clone)]
+pub struct Pixels {
+    pub width: u32,
+    pub height: u32,
+    pub alpha: bool,
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Pixels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pixels({}×{}, alpha: {})", self.width, self.height, self.alpha)
+    }
+}
+
+/// One encoded rendition.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub spec: RenditionSpec,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+}
+
+impl Pixels {
+    fn into_dynamic(self) -> DynamicImage {
+        let (w, h) = (self.width, self.height);
+        if self.alpha {
+            DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, self.data).expect("sized by decoder"))
+        } else {
+            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, self.data).expect("sized by decoder"))
+        }
+    }
+
+    fn from_dynamic(image: DynamicImage) -> Pixels {
+        let (width, height) = (image.width(), image.height());
+        match image {
+            DynamicImage::ImageRgba8(rgba) => Pixels {
+                width,
+                height,
+                alpha: true,
+                data: rgba.into_raw(),
+            },
+            other => Pixels {
+                width,
+                height,
+                alpha: false,
+                data: other.into_rgb8().into_raw(),
+            },
+        }
+    }
+
+    /// Applies EXIF orientation `o` (1–8), so the pixels stand as the
+    /// photographer held the camera.
+    pub(crate) fn oriented(self, o: u8) -> Pixels {
+        match Orientation::from_exif(o) {
+            Some(Orientation::NoTransforms) | None => self,
+            Some(orientation) => {
+                let mut image = self.into_dynamic();
+                image.apply_orientation(orientation);
+                Pixels::from_dynamic(image)
+            }
+        }
+    }
+
+    /// Resized to `width` (never wider than now), keeping the aspect ratio.
+    pub fn resized(&self, width: u32) -> Result<Pixels, ImagingError> {
+        let width = width.clamp(1, self.width);
+        let height = ((u64::from(self.height) * u64::from(width) + u64::from(self.width) / 2)
+            / u64::from(self.width))
+        .max(1) as u32;
+        if width == self.width && height == self.height {
+            return Ok(self.clone());
+        }
+        let pixel_type = if self.alpha {
+            PixelType::U8x4
+        } else {
+            PixelType::U8x3
+        };
+        let source = ImageRef::new(self.width, self.height, &self.data, pixel_type)
+            .map_err(|e| ImagingError::Corrupt(format!("resize: {e}")))?;
+        let mut target = Image::new(width, height, pixel_type);
+        Resizer::new()
+            .resize(
+                &source,
+                &mut target,
+                &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)),
+            )
+            .map_err(|e| ImagingError::Corrupt(format!("resize: {e}")))?;
+        Ok(Pixels {
+            width,
+            height,
+            alpha: self.alpha,
+            data: target.into_vec(),
+        })
+    }
+}
+
+/// Encodes `pixels` (already decoded and upright) to every spec, resizing
+/// once per distinct width. The rights metadata of `metadata` is embedded
+/// as `embed` allows.
+pub fn render(
+    pixels: &Pixels,
+    specs: &[RenditionSpec],
+    metadata: &PhotoMetadata,
+    embed: EmbedOptions,
+) -> Result<Vec<Rendered>, ImagingError> {
+    let mut widths: Vec<u32> = specs.iter().map(|s| s.width).collect();
+    widths.sort_unstable();
+    widths.dedup();
+    let mut out = Vec::with_capacity(specs.len());
+    for width in widths {
+        let resized = pixels.resized(width)?;
+        for spec in specs.iter().filter(|s| s.width == width) {
+            let bytes = encode::encode(&resized, spec, metadata, embed)?;
+            out.push(Rendered {
+                spec: *spec,
+                width: resized.width,
+                height: resized.height,
+                bytes,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What to make of one photo.
+pub struct Job<'a> {
+    /// The renditions wanted, given the photo's upright width.
+    pub specs: &'a (dyn Fn(u32) -> Vec<RenditionSpec> + Sync),
+    /// Also compute the placeholder and the perceptual hash.
+    pub fingerprints: bool,
+    pub embed: EmbedOptions,
+}
+
+/// A photo checked, read and rendered.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub media_type: &'static str,
+    /// Full upright size of the original.
+    pub width: u32,
+    pub height: u32,
+    pub metadata: PhotoMetadata,
+    pub renditions: Vec<Rendered>,
+    pub fingerprints: Option<Fingerprints>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprints {
+    pub placeholder: String,
+    pub perceptual_hash: String,
+}
+
+/// The whole pipeline for one photo: header checks within `limits`, the
+/// metadata, one decode (shrunk on load to what the widest spec needs, which
+/// still reads every byte, so a corrupt file fails here), then every spec.
+pub fn process(bytes: bytes::Bytes, limits: DecodeLimits, job: &Job<'_>) -> Result<Processed, ImagingError> {
+    let probed = crate::probe(&bytes, limits)?;
+    let metadata = crate::read_metadata(bytes.clone());
+    let (width, height) = probed.upright(metadata.orientation);
+    let specs = (job.specs)(width);
+    // The fingerprints are taken from a 256-px copy.
+    let needed = specs
+        .iter()
+        .map(|s| s.width)
+        .chain(job.fingerprints.then_some(256))
+        .max()
+        .unwrap_or(1);
+    let pixels = decode_upright(&bytes, limits, metadata.orientation, Some(needed))?;
+    let renditions = render(&pixels, &specs, &metadata, job.embed)?;
+    let fingerprints = job.fingerprints.then(|| Fingerprints {
+        placeholder: placeholder(&pixels),
+        perceptual_hash: perceptual_hash(&pixels),
+    });
+    Ok(Processed {
+        media_type: probed.media_type,
+        width,
+        height,
+        metadata,
+        renditions,
+        fingerprints,
+    })
+}

@@ -1,0 +1,79 @@
+//! `photodesk ingest PATH...`: photos into the library with a progress bar
+//! and a summary. Good photos stay ingested when others fail; the exit code
+//! says whether any failed.
+
+use crate::cli::Ingest;
+use anyhow::bail;
+use indicatif::{ProgressBar, ProgressStyle};
+use photodesk_config::Config;
+use photodesk_core::import::photos_under;
+use photodesk_core::{IngestOutcome, PhotoInput, Photodesk};
+use std::path::PathBuf;
+use tokio::task::JoinSet;
+
+pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
+    let app = Photodesk::open(&config).await?;
+    let mut failed: Vec<(PathBuf, String)> = Vec::new();
+    let mut files = Vec::new();
+    for path in &args.paths {
+        match photos_under(path) {
+            Ok(found) => files.extend(found),
+            Err(err) => failed.push((path.clone(), err.to_string())),
+        }
+    }
+
+    let bar = progress_bar(files.len() as u64, "ingesting");
+    let mut tasks = JoinSet::new();
+    for path in files {
+        let app = app.clone();
+        // Decoding is bounded inside Photodesk (one photo per core).
+        tasks.spawn(async move {
+            let outcome = app.ingest(PhotoInput::File(path.clone())).await;
+            (path, outcome)
+        });
+    }
+    let (mut added, mut duplicates, mut near) = (0usize, 0usize, Vec::new());
+    while let Some(joined) = tasks.join_next().await {
+        let (path, outcome) = joined?;
+        bar.set_message(path.display().to_string());
+        bar.inc(1);
+        match outcome {
+            Ok((_, IngestOutcome::Added)) => added += 1,
+            Ok((_, IngestOutcome::Duplicate)) => duplicates += 1,
+            Ok((photo, IngestOutcome::NearDuplicate { of })) => {
+                added += 1;
+                near.push((path, photo.sha256, of));
+            }
+            Err(err) => failed.push((path, err.to_string())),
+        }
+    }
+    bar.finish_and_clear();
+
+    super::complete_renditions(&app).await?;
+
+    println!(
+        "added {added}, duplicates {duplicates}, near-duplicates {}, failed {}",
+        near.len(),
+        failed.len()
+    );
+    for (path, sha256, of) in &near {
+        println!("near-duplicate: {} ({}) looks like {of}", path.display(), &sha256[..12]);
+    }
+    for (path, reason) in &failed {
+        eprintln!("failed: {}: {reason}", path.display());
+    }
+    if !failed.is_empty() {
+        bail!("{} of the photos could not be ingested", failed.len());
+    }
+    Ok(())
+}
+
+pub(super) fn progress_bar(length: u64, what: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(length).with_prefix(what);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}

@@ -1,0 +1,84 @@
+//! `photodesk render`: the rendition pipeline as a stand-alone thumbnailer,
+//! one decode per input for all widths. The benchmark drives this command,
+//! so it measures the code ingest runs.
+
+use crate::cli::Render;
+use anyhow::{bail, Context};
+use photodesk_config::Config;
+use photodesk_imaging::render::{process, widths_for, EmbedOptions, Job, RenditionSpec};
+use photodesk_imaging::DecodeLimits;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+pub fn run(config: &Config, args: &Render) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let limits = DecodeLimits {
+        max_pixels: config.limits.max_pixels,
+        max_file_bytes: config.limits.max_file_bytes,
+    };
+    let quality = args
+        .quality
+        .unwrap_or_else(|| RenditionSpec::default_quality(args.format));
+    let specs = |upright_width: u32| {
+        widths_for(upright_width, &args.widths)
+            .into_iter()
+            .map(|width| RenditionSpec {
+                width,
+                format: args.format,
+                quality,
+            })
+            .collect()
+    };
+    let job = Job {
+        specs: &specs,
+        fingerprints: false,
+        embed: EmbedOptions {
+            keep_location: config.keep_location,
+        },
+    };
+
+    // One photo per core at a time; each worker takes the next input.
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(args.inputs.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let Some(input) = args.inputs.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    break;
+                };
+                if let Err(err) = render_one(input, &args.out, limits, &job) {
+                    eprintln!("{}: {err:#}", input.display());
+                    failures.lock().expect("no panics while held").push(input);
+                }
+            });
+        }
+    });
+    let failed = failures.into_inner().expect("workers finished").len();
+    if failed > 0 {
+        bail!("{failed} of {} photos could not be rendered", args.inputs.len());
+    }
+    Ok(())
+}
+
+fn render_one(input: &Path, out: &Path, limits: DecodeLimits, job: &Job<'_>) -> anyhow::Result<()> {
+    let size = std::fs::metadata(input).context("cannot read")?.len();
+    if size > limits.max_file_bytes {
+        bail!("file is {size} bytes; the limit is {} bytes", limits.max_file_bytes);
+    }
+    let bytes = std::fs::read(input).context("cannot read")?;
+    let processed = process(bytes.into(), limits, job)?;
+    let stem = input
+        .file_stem()
+        .map_or_else(|| "photo".into(), |s| s.to_string_lossy());
+    for rendition in processed.renditions {
+        let name = format!("{stem}-{}.{}", rendition.width, rendition.spec.format.extension());
+        std::fs::write(out.join(&name), &rendition.bytes)
+            .with_context(|| format!("cannot write {name}"))?;
+    }
+    Ok(())
+}
