@@ -139,7 +139,7 @@ impl Photodesk {
                     .collect()
             };
             let job = Job {
-                specs: &specs,
+                specs: Box::new(specs),
                 fingerprints: true,
                 embed,
             };

@@ -57,7 +57,7 @@ impl Photodesk {
         let processed = tokio::task::spawn_blocking(move || {
             let specs = |width| RenditionSpec::ladder(width, format);
             let job = Job {
-                specs: &specs,
+                specs: Box::new(specs),
                 fingerprints: false,
                 embed,
             };

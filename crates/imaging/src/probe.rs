@@ -94,7 +94,7 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
         if marker == 0xDA {
             return bytes
                 .get(next..)
-                .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]));
+                .is_some_and(|scan| memchr::memmem::find(scan, &[0xFF, 0xD9]).is_some());
         }
         at = next;
     }

@@ -63,8 +63,8 @@ fn import_succeeds_and_reports_the_story() {
             "/stories/photos-putin-visits-chinas-harbin",
         ));
     assert_eq!(blob_files(&dir.path().join("data"), "originals"), 12);
-    // Each test photo is narrower than 640 px: one JPEG and one WebP per photo.
-    assert_eq!(blob_files(&dir.path().join("data"), "renditions"), 24);
+    // Each test photo is narrower than 320 px: one JPEG, WebP and AVIF each.
+    assert_eq!(blob_files(&dir.path().join("data"), "renditions"), 36);
 }
 
 #[test]

@@ -34,6 +34,21 @@ pub fn write_photos(dir: &Path, count: usize) {
     }
 }
 
+/// A photo-like JPEG (smooth shapes, so resized copies stay recognisable
+/// to a perceptual hash; `seed` picks a different picture).
+pub fn photo_jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let f = 1.0 + f64::from(seed % 7);
+    let img = ImageBuffer::from_fn(width, height, |x, y| {
+        let (u, v) = (f64::from(x) / f64::from(width), f64::from(y) / f64::from(height));
+        let a = ((u * 6.0 * f).sin() + (v * 4.0 + f).cos()) * 60.0 + 128.0;
+        let b = ((u * v * 9.0 * f).sin() * 100.0 + 128.0) as u8;
+        Rgb([a as u8, b, (255.0 - a) as u8])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
 /// A story text with `slides` slides.
 pub fn story_text(headline: &str, slides: usize) -> String {
     let mut text = format!("{headline}\n\nA lead paragraph.\n\n");

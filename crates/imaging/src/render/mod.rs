@@ -226,7 +226,7 @@ pub fn render(
 /// What to make of one photo.
 pub struct Job<'a> {
     /// The renditions wanted, given the photo's upright width.
-    pub specs: &'a (dyn Fn(u32) -> Vec<RenditionSpec> + Sync),
+    pub specs: Box<dyn Fn(u32) -> Vec<RenditionSpec> + Sync + 'a>,
     /// Also compute the placeholder and the perceptual hash.
     pub fingerprints: bool,
     pub embed: EmbedOptions,

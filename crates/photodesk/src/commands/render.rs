@@ -32,7 +32,7 @@ pub fn run(config: &Config, args: &Render) -> anyhow::Result<()> {
             .collect()
     };
     let job = Job {
-        specs: &specs,
+        specs: Box::new(specs),
         fingerprints: false,
         embed: EmbedOptions {
             keep_location: config.keep_location,

@@ -1,0 +1,370 @@
+//! The rendition pipeline end to end: orientation, colour, formats, sizes,
+//! embedded rights, fingerprints. Pixels are compared with a tolerance,
+//! never encoded bytes.
+
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use photodesk_imaging::render::{
+    decode_upright, perceptual_distance, process, EmbedOptions, Job, Pixels, RenditionSpec,
+};
+use photodesk_imaging::{read_metadata, DecodeLimits, ImagingError};
+use photodesk_types::{PhotoMetadata, RenditionFormat};
+use std::io::Cursor;
+use std::process::Command;
+
+const LIMITS: DecodeLimits = DecodeLimits {
+    max_pixels: 50_000_000,
+    max_file_bytes: 50_000_000,
+};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// An upright test picture no rotation or flip maps onto itself: four
+/// coloured quadrants of unequal size.
+fn upright_picture() -> RgbImage {
+    RgbImage::from_fn(96, 64, |x, y| match (x < 36, y < 24) {
+        (true, true) => Rgb([220, 30, 30]),
+        (false, true) => Rgb([30, 200, 40]),
+        (true, false) => Rgb([30, 40, 210]),
+        (false, false) => Rgb([240, 230, 40]),
+    })
+}
+
+fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// A JPEG carrying EXIF orientation `o`, right after SOI.
+fn with_orientation(jpeg: &[u8], o: u8) -> Vec<u8> {
+    let mut tiff = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+    tiff.extend_from_slice(&[o, 0, 0, 0, 0, 0, 0, 0]);
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// Mean absolute difference per sample.
+fn difference(pixels: &Pixels, expected: &RgbImage) -> f64 {
+    assert_eq!((pixels.width, pixels.height), expected.dimensions());
+    let total: u64 = pixels
+        .data
+        .iter()
+        .zip(expected.as_raw())
+        .map(|(&a, &b)| u64::from(a.abs_diff(b)))
+        .sum();
+    total as f64 / pixels.data.len() as f64
+}
+
+#[test]
+fn every_exif_orientation_comes_out_upright() {
+    let upright = DynamicImage::ImageRgb8(upright_picture());
+    for o in 1..=8u8 {
+        // Store the picture so that applying orientation `o` gives it back:
+        // 6 and 8 undo each other, the others are their own inverse.
+        let inverse = match o {
+            6 => 8,
+            8 => 6,
+            other => other,
+        };
+        let mut stored = upright.clone();
+        stored.apply_orientation(image::metadata::Orientation::from_exif(inverse).unwrap());
+        let jpeg = with_orientation(&encode(&stored, ImageFormat::Jpeg), o);
+        assert_eq!(read_metadata(jpeg.clone().into()).orientation, o);
+
+        let pixels = decode_upright(&jpeg, LIMITS, o, None).unwrap();
+        let right = difference(&pixels, upright.as_rgb8().unwrap());
+        assert!(right < 6.0, "orientation {o}: off by {right:.1} per sample");
+        // The comparison can fail: the stored picture, unturned, is far off.
+        if o != 1 {
+            let unturned = decode_upright(&jpeg, LIMITS, 1, None).unwrap();
+            if (unturned.width, unturned.height) == (96, 64) {
+                assert!(difference(&unturned, upright.as_rgb8().unwrap()) > 30.0);
+            }
+        }
+        // And through the whole pipeline, at a smaller width.
+        let processed = process(jpeg.into(), LIMITS, &job(&[48], RenditionFormat::Jpeg)).unwrap();
+        assert_eq!((processed.width, processed.height), (96, 64), "orientation {o}");
+        let rendition = &processed.renditions[0];
+        assert_eq!((rendition.width, rendition.height), (48, 32), "orientation {o}");
+        let decoded = image::load_from_memory(&rendition.bytes).unwrap().to_rgb8();
+        let expected = image::imageops::resize(
+            upright.as_rgb8().unwrap(),
+            48,
+            32,
+            image::imageops::FilterType::Triangle,
+        );
+        let pixels = Pixels {
+            width: 48,
+            height: 32,
+            alpha: false,
+            data: decoded.into_raw(),
+        };
+        let off = difference(&pixels, &expected);
+        assert!(off < 12.0, "orientation {o}: rendition off by {off:.1}");
+    }
+}
+
+fn job<'a>(widths: &'a [u32], format: RenditionFormat) -> Job<'a> {
+    Job {
+        specs: Box::new(move |w| specs(w, widths, format)),
+        fingerprints: true,
+        embed: EmbedOptions::default(),
+    }
+}
+
+fn specs(upright_width: u32, widths: &[u32], format: RenditionFormat) -> Vec<RenditionSpec> {
+    photodesk_imaging::render::widths_for(upright_width, widths)
+        .into_iter()
+        .map(|width| RenditionSpec {
+            width,
+            format,
+            quality: RenditionSpec::default_quality(format),
+        })
+        .collect()
+}
+
+/// Compares the decoded fixture with LittleCMS's conversion, block by block.
+fn assert_colours_match_reference(name: &str) {
+    let reference: serde_json::Value =
+        serde_json::from_slice(&fixture("colour-reference.json")).unwrap();
+    let blocks = reference[name].as_array().unwrap();
+    let bytes = fixture(name);
+    let pixels = decode_upright(&bytes, LIMITS, 1, None).unwrap();
+    let (w, h) = (pixels.width as usize, pixels.height as usize);
+    let mut worst: f64 = 0.0;
+    for (i, block) in blocks.iter().enumerate() {
+        let (bx, by) = (i % 4, i / 4);
+        let mut sum = [0u64; 3];
+        let mut n = 0u64;
+        for y in by * h / 4..(by + 1) * h / 4 {
+            for x in bx * w / 4..(bx + 1) * w / 4 {
+                for (c, total) in sum.iter_mut().enumerate() {
+                    *total += u64::from(pixels.data[(y * w + x) * 3 + c]);
+                }
+                n += 1;
+            }
+        }
+        for (c, total) in sum.iter().enumerate() {
+            let expected = block[c].as_f64().unwrap();
+            worst = worst.max((*total as f64 / n as f64 - expected).abs());
+        }
+    }
+    // Ignoring the profile is off by 12 (Adobe RGB) and 35 (CMYK) here.
+    assert!(worst < 4.0, "{name}: a block is off by {worst:.1} levels");
+}
+
+#[test]
+fn adobe_rgb_is_converted_to_srgb() {
+    assert_colours_match_reference("adobergb-police.jpg");
+}
+
+#[test]
+fn adobe_cmyk_is_inverted_and_converted_to_srgb() {
+    assert_colours_match_reference("cmyk-swop.jpg");
+}
+
+/// Display P3 patches in a PNG with a P3 profile, checked against the
+/// published P3 → sRGB matrix (both use the sRGB transfer curve).
+#[test]
+fn display_p3_png_matches_the_colorimetric_conversion() {
+    let patches: [[u8; 3]; 4] = [[200, 120, 80], [90, 160, 200], [128, 128, 128], [60, 180, 90]];
+    let image = RgbImage::from_fn(64, 16, |x, _| Rgb(patches[(x / 16) as usize]));
+    let png = encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png);
+    let mut png = img_parts::png::Png::from_bytes(png.into()).unwrap();
+    let profile = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    img_parts::ImageICC::set_icc_profile(&mut png, Some(profile.into()));
+    let bytes = png.encoder().bytes().to_vec();
+
+    let pixels = decode_upright(&bytes, LIMITS, 1, None).unwrap();
+    let to_linear = |v: f64| {
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let to_encoded = |v: f64| {
+        let v = v.clamp(0.0, 1.0);
+        if v <= 0.0031308 {
+            v * 12.92
+        } else {
+            1.055 * v.powf(1.0 / 2.4) - 0.055
+        }
+    };
+    const P3_TO_SRGB: [[f64; 3]; 3] = [
+        [1.2249, -0.2247, 0.0],
+        [-0.0420, 1.0419, 0.0],
+        [-0.0197, -0.0786, 1.0979],
+    ];
+    for (i, patch) in patches.iter().enumerate() {
+        let linear = patch.map(|v| to_linear(f64::from(v) / 255.0));
+        let x = i * 16 + 8;
+        let got = &pixels.data[(8 * 64 + x) * 3..(8 * 64 + x) * 3 + 3];
+        for c in 0..3 {
+            let mixed: f64 = (0..3).map(|k| P3_TO_SRGB[c][k] * linear[k]).sum();
+            let expected = to_encoded(mixed) * 255.0;
+            assert!(
+                (f64::from(got[c]) - expected).abs() <= 2.5,
+                "patch {patch:?} channel {c}: got {}, expected {expected:.1}",
+                got[c]
+            );
+        }
+    }
+    // The first patch moves visibly, so the check can fail.
+    assert!(pixels.data[8 * 64 * 3 + 8 * 3].abs_diff(200) > 10);
+}
+
+#[test]
+fn ladder_never_upscales_and_every_format_decodes() {
+    let photo = encode(
+        &DynamicImage::ImageRgb8(RgbImage::from_fn(700, 300, |x, y| {
+            Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        })),
+        ImageFormat::Jpeg,
+    );
+    for format in RenditionFormat::ALL {
+        let specs = RenditionSpec::ladder(700, format);
+        let widths: Vec<u32> = specs.iter().map(|s| s.width).collect();
+        assert_eq!(widths, [320, 640, 700]);
+        let processed = process(photo.clone().into(), LIMITS, &job(&[320, 640, 1024, 2048], format)).unwrap();
+        for rendition in &processed.renditions {
+            let expected_height = (300 * rendition.width + 350) / 700;
+            assert_eq!(rendition.height, expected_height);
+            let decoded = match format {
+                RenditionFormat::Avif => {
+                    // No AVIF decoder in this build: check the container instead.
+                    assert_eq!(&rendition.bytes[4..12], b"ftypavif");
+                    continue;
+                }
+                _ => image::load_from_memory(&rendition.bytes).unwrap(),
+            };
+            assert_eq!((decoded.width(), decoded.height()), (rendition.width, rendition.height));
+        }
+        if format == RenditionFormat::Jpeg {
+            // Progressive: a SOF2 marker.
+            let jpeg = &processed.renditions[0].bytes;
+            assert!(jpeg.windows(2).any(|w| w == [0xFF, 0xC2]));
+        }
+    }
+}
+
+fn exiftool(bytes: &[u8], tags: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("photo");
+    std::fs::write(&path, bytes).unwrap();
+    let output = Command::new("exiftool")
+        .args(["-j", "-charset", "utf8"])
+        .args(tags.iter().map(|t| format!("-{t}")))
+        .arg(&path)
+        .output()
+        .expect("exiftool (Debian libimage-exiftool-perl) must be installed");
+    assert!(output.status.success());
+    serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()[0].clone()
+}
+
+#[test]
+fn renditions_carry_rights_but_not_location() {
+    let metadata = PhotoMetadata {
+        creator: vec!["Анна Петрова".into(), "李明".into()],
+        credit: Some("Agence <Test> & Co".into()),
+        copyright: Some("© 2026 Agence Test".into()),
+        web_statement: Some("https://example.com/licence".into()),
+        gps: Some(photodesk_types::Gps {
+            latitude: 45.75,
+            longitude: -126.5,
+        }),
+        camera_model: Some("Secret Camera".into()),
+        ..Default::default()
+    };
+    let photo = encode(
+        &DynamicImage::ImageRgb8(upright_picture()),
+        ImageFormat::Jpeg,
+    );
+    let pixels = decode_upright(&photo, LIMITS, 1, None).unwrap();
+    let tags = ["Creator", "Credit", "Rights", "WebStatement", "Artist", "Copyright", "GPSLatitude", "GPSLongitude", "Model"];
+    for format in [RenditionFormat::Jpeg, RenditionFormat::Webp, RenditionFormat::Avif] {
+        let spec = RenditionSpec {
+            width: 96,
+            format,
+            quality: 80,
+        };
+        for keep_location in [false, true] {
+            let out = photodesk_imaging::render::render(
+                &pixels,
+                &[spec],
+                &metadata,
+                EmbedOptions { keep_location },
+            )
+            .unwrap();
+            let read = exiftool(&out[0].bytes, &tags);
+            assert_eq!(read["Artist"], "Анна Петрова; 李明", "{format}");
+            assert_eq!(read["Copyright"], "© 2026 Agence Test", "{format}");
+            assert!(read.get("Model").is_none(), "{format}: camera leaked");
+            if format == RenditionFormat::Avif {
+                // ravif writes EXIF only; it has no XMP, so no location either.
+                assert!(read.get("GPSLatitude").is_none());
+                continue;
+            }
+            assert_eq!(read["Creator"], serde_json::json!(["Анна Петрова", "李明"]), "{format}");
+            assert_eq!(read["Credit"], "Agence <Test> & Co", "{format}");
+            assert_eq!(read["Rights"], "© 2026 Agence Test", "{format}");
+            assert_eq!(read["WebStatement"], "https://example.com/licence");
+            assert_eq!(
+                read.get("GPSLatitude").is_some(),
+                keep_location,
+                "{format}: GPS kept = {keep_location}: {read}"
+            );
+        }
+    }
+}
+
+#[test]
+fn placeholder_and_perceptual_hash_tell_copies_from_other_photos() {
+    let picture = DynamicImage::ImageRgb8(RgbImage::from_fn(400, 300, |x, y| {
+        let v = ((x as f64 / 40.0).sin() * 60.0 + (y as f64 / 25.0).cos() * 60.0 + 128.0) as u8;
+        Rgb([v, v / 2, 255 - v])
+    }));
+    let other = DynamicImage::ImageRgb8(RgbImage::from_fn(400, 300, |x, y| {
+        let v = ((y as f64 / 13.0).sin() * 90.0 + (x as f64 / 70.0).cos() * 30.0 + 128.0) as u8;
+        Rgb([255 - v, v, v / 3])
+    }));
+    let copy = picture.resize(200, 150, image::imageops::FilterType::Triangle).brighten(8);
+    let hash = |image: &DynamicImage| {
+        process(encode(image, ImageFormat::Jpeg).into(), LIMITS, &job(&[], RenditionFormat::Jpeg))
+            .unwrap()
+            .fingerprints
+            .unwrap()
+    };
+    let (a, b, c) = (hash(&picture), hash(&copy), hash(&other));
+    let near = perceptual_distance(&a.perceptual_hash, &b.perceptual_hash).unwrap();
+    let far = perceptual_distance(&a.perceptual_hash, &c.perceptual_hash).unwrap();
+    assert!(near <= 6, "a resized, brightened copy is {near} bits away");
+    assert!(far >= 30, "a different picture is only {far} bits away");
+    assert!(a.placeholder.len() < 40 && !a.placeholder.is_empty());
+    assert_ne!(a.placeholder, c.placeholder);
+}
+
+#[test]
+fn truncated_and_foreign_files_get_clear_errors() {
+    // (Bombs refused from the header are tested with `probe`, which `process` runs first.)
+    let png = encode(&DynamicImage::ImageRgb8(upright_picture()), ImageFormat::Png);
+    let cut = png[..png.len() * 2 / 3].to_vec();
+    let err = process(cut.into(), LIMITS, &job(&[320], RenditionFormat::Jpeg)).unwrap_err();
+    assert!(matches!(err, ImagingError::Corrupt(_)), "{err:?}");
+
+    let err = process(b"GIF89a-but-not-really".to_vec().into(), LIMITS, &job(&[320], RenditionFormat::Jpeg))
+        .unwrap_err();
+    // A GIF signature followed by junk reads as an absurd size: refused as such.
+    assert!(
+        err.is_too_large() || matches!(err, ImagingError::Corrupt(_) | ImagingError::Unsupported(_)),
+        "{err:?}"
+    );
+}
