@@ -1,7 +1,7 @@
 //! The binary as a user runs it: exit codes, messages, and a live server.
 
 use assert_cmd::Command;
-use photodesk_testkit::{story_text, write_photos, SEED_STORY};
+use photodesk_testkit::{story_text, write_photos, SEED_STORY, photo_jpeg};
 use predicates::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -248,4 +248,76 @@ fn serve_answers_on_an_empty_data_dir() {
     assert!(status.contains("200"), "{status}");
     assert!(home.contains("No galleries are published yet."));
     assert!(server.stop().success());
+}
+
+#[test]
+fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(inbox.join("day2")).unwrap();
+    std::fs::write(inbox.join("a.jpg"), photo_jpeg(600, 400, 1)).unwrap();
+    std::fs::write(inbox.join("day2/b.jpg"), photo_jpeg(600, 400, 4)).unwrap();
+    std::fs::write(inbox.join("day2/a-again.jpg"), photo_jpeg(600, 400, 1)).unwrap();
+    std::fs::write(inbox.join("a-small.jpg"), photo_jpeg(300, 200, 1)).unwrap();
+    std::fs::write(inbox.join("broken.jpg"), b"not a photo at all").unwrap();
+    std::fs::write(inbox.join("notes.txt"), b"ignored: not a photo name").unwrap();
+    let data = dir.path().join("data");
+    photodesk(&data)
+        .arg("ingest")
+        .arg(&inbox)
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains(
+            "added 3, duplicates 1, near-duplicates 1, failed 1",
+        ))
+        .stderr(predicate::str::contains("broken.jpg"))
+        .stderr(predicate::str::contains("not a JPEG"));
+    // The good photos stayed, with their renditions (AVIF included).
+    assert_eq!(blob_files(&data, "originals"), 3);
+    // a.jpg: 320 and 600 wide, b.jpg likewise, a-small.jpg 300 wide; × 3 formats.
+    assert_eq!(blob_files(&data, "renditions"), (2 + 2 + 1) * 3);
+    photodesk(&data)
+        .arg("ingest")
+        .arg(inbox.join("a.jpg"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("added 0, duplicates 1"));
+}
+
+#[test]
+fn render_makes_each_width_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.jpg");
+    std::fs::write(&photo, photo_jpeg(300, 200, 2)).unwrap();
+    let out = dir.path().join("out");
+    photodesk(&dir.path().join("unused"))
+        .args(["render", "--widths", "2048,64", "--format", "webp", "--out"])
+        .arg(&out)
+        .arg(&photo)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // Never upscaled: 2048 becomes the photo's own 300.
+    assert_eq!(names, ["photo-300.webp", "photo-64.webp"]);
+
+    let junk = dir.path().join("junk.jpg");
+    std::fs::write(&junk, b"junk").unwrap();
+    photodesk(&dir.path().join("unused"))
+        .args(["render", "--out"])
+        .arg(&out)
+        .arg(&junk)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("junk.jpg: unsupported format"));
+    photodesk(&dir.path().join("unused"))
+        .args(["render", "--format", "gif", "--out"])
+        .arg(&out)
+        .arg(&photo)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("use jpeg, webp or avif"));
 }
