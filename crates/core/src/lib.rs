@@ -29,6 +29,9 @@ pub struct Photodesk {
     limits: DecodeLimits,
     /// What renditions may carry beyond the rights fields.
     embed: EmbedOptions,
+    /// Held while new photos are compared with the library and inserted,
+    /// so near-duplicates arriving together are found.
+    catalogue: Arc<tokio::sync::Mutex<()>>,
     /// At most this many photos are decoded at once, so memory stays bounded
     /// however many arrive together.
     decode_slots: Arc<Semaphore>,
@@ -47,6 +50,7 @@ impl Photodesk {
             blobs,
             limits,
             embed,
+            catalogue: Arc::default(),
             decode_slots: Arc::new(Semaphore::new(cores)),
         }
     }

@@ -20,7 +20,7 @@ pub const NEAR_DUPLICATE_BITS: u32 = 12;
 
 /// The formats made while a photo is ingested; AVIF, slow to encode, is made
 /// afterwards in the background and appears once ready.
-pub const INGEST_FORMATS: [RenditionFormat; 2] = [RenditionFormat::Jpeg, RenditionFormat::Webp];
+pub const INGEST_FORMATS: &[RenditionFormat] = &[RenditionFormat::Jpeg, RenditionFormat::Webp];
 
 /// Where a photo comes from: a file, or bytes already in memory (an upload,
 /// a photo bundled in the binary).
@@ -58,14 +58,22 @@ pub enum IngestOutcome {
     /// The same bytes were already in the library; nothing was stored twice.
     Duplicate,
     /// Added, and flagged as nearly identical to the photo with this SHA-256.
-    NearDuplicate { of: String },
+    NearDuplicate {
+        of: String,
+    },
 }
 
 impl Photodesk {
     /// Adds one photo to the library (no story): original, renditions and
     /// fingerprints. The same bytes twice are stored once.
     pub async fn ingest(&self, input: PhotoInput) -> Result<(Photo, IngestOutcome), CoreError> {
-        let staged = self.stage_photo(input).await?;
+        let mut staged = self.stage_photo(input).await?;
+        // Flagging and inserting under one lock, so photos ingested at the
+        // same time see each other.
+        let _catalogue = self.catalogue.lock().await;
+        if !staged.duplicate {
+            self.flag_near_duplicates([&mut staged.record]).await?;
+        }
         let near = staged.record.near_duplicate_of.clone();
         match self.db.insert_photo(staged.record.clone()).await {
             Ok((photo, created)) => {
@@ -100,7 +108,9 @@ impl Photodesk {
                 });
             }
         }
-        let processed = self.process_photo(bytes.clone()).await?;
+        let processed = self
+            .process_photo(bytes.clone(), INGEST_FORMATS, true)
+            .await?;
         self.store_staged(sha256, bytes, processed).await
     }
 
@@ -121,10 +131,16 @@ impl Photodesk {
         Ok(Bytes::from(bytes))
     }
 
-    /// Decodes the photo once (corrupt files fail here) into the ingest
-    /// renditions and fingerprints, with at most one photo per core at a time
-    /// so memory stays bounded however many arrive together.
-    async fn process_photo(&self, bytes: Bytes) -> Result<Processed, CoreError> {
+    /// Decodes the photo once (corrupt files fail here) into the standard
+    /// ladder in `formats` (and the fingerprints if asked), with at most one
+    /// photo per core at a time so memory stays bounded however many arrive
+    /// together.
+    pub(crate) async fn process_photo(
+        &self,
+        bytes: Bytes,
+        formats: &'static [RenditionFormat],
+        fingerprints: bool,
+    ) -> Result<Processed, CoreError> {
         let _slot = self
             .decode_slots
             .acquire()
@@ -133,14 +149,14 @@ impl Photodesk {
         let (limits, embed) = (self.limits, self.embed);
         tokio::task::spawn_blocking(move || {
             let specs = |width| {
-                INGEST_FORMATS
+                formats
                     .iter()
                     .flat_map(|&format| RenditionSpec::ladder(width, format))
                     .collect()
             };
             let job = Job {
                 specs: Box::new(specs),
-                fingerprints: true,
+                fingerprints,
                 embed,
             };
             process(bytes, limits, &job)
@@ -150,8 +166,7 @@ impl Photodesk {
         .map_err(CoreError::from)
     }
 
-    /// Writes the original and its renditions to the blob store and finds
-    /// the nearest earlier photo by perceptual hash.
+    /// Writes the original and its renditions to the blob store.
     async fn store_staged(
         &self,
         sha256: String,
@@ -160,7 +175,12 @@ impl Photodesk {
     ) -> Result<StagedPhoto, CoreError> {
         let mut created = Vec::new();
         let renditions = match self
-            .store_renditions(&sha256, original.clone(), processed.renditions, &mut created)
+            .store_renditions(
+                &sha256,
+                original.clone(),
+                processed.renditions,
+                &mut created,
+            )
             .await
         {
             Ok(renditions) => renditions,
@@ -172,9 +192,6 @@ impl Photodesk {
         let fingerprints = processed
             .fingerprints
             .ok_or_else(|| CoreError::Internal("ingest made no fingerprints".into()))?;
-        let near_duplicate_of = self
-            .nearest_duplicate(&sha256, &fingerprints.perceptual_hash)
-            .await?;
         Ok(StagedPhoto {
             record: NewPhoto {
                 byte_size: original.len() as u64,
@@ -185,7 +202,7 @@ impl Photodesk {
                 metadata: processed.metadata,
                 placeholder: Some(fingerprints.placeholder),
                 perceptual_hash: Some(fingerprints.perceptual_hash),
-                near_duplicate_of,
+                near_duplicate_of: None,
                 renditions,
             },
             duplicate: false,
@@ -235,17 +252,31 @@ impl Photodesk {
         Ok(renditions)
     }
 
-    /// The SHA-256 of the library photo nearest to `hash`, if within
-    /// [`NEAR_DUPLICATE_BITS`].
-    async fn nearest_duplicate(&self, sha256: &str, hash: &str) -> Result<Option<String>, CoreError> {
-        let known = self.db.perceptual_hashes().await?;
-        Ok(known
-            .into_iter()
-            .filter(|(other, _)| other != sha256)
-            .filter_map(|(other, other_hash)| Some((perceptual_distance(hash, &other_hash)?, other)))
-            .filter(|(distance, _)| *distance <= NEAR_DUPLICATE_BITS)
-            .min()
-            .map(|(_, other)| other))
+    /// Links each new photo to the nearest photo within
+    /// [`NEAR_DUPLICATE_BITS`]: one already in the library or one earlier in
+    /// `records` (a burst imported together). Callers hold `catalogue`
+    /// until the records are inserted.
+    pub(crate) async fn flag_near_duplicates(
+        &self,
+        records: impl IntoIterator<Item = &mut NewPhoto>,
+    ) -> Result<(), CoreError> {
+        let mut known = self.db.perceptual_hashes().await?;
+        for record in records {
+            let Some(hash) = record.perceptual_hash.clone() else {
+                continue;
+            };
+            record.near_duplicate_of = known
+                .iter()
+                .filter(|(other, _)| *other != record.sha256)
+                .filter_map(|(other, other_hash)| {
+                    Some((perceptual_distance(&hash, other_hash)?, other))
+                })
+                .filter(|(distance, _)| *distance <= NEAR_DUPLICATE_BITS)
+                .min()
+                .map(|(_, other)| other.clone());
+            known.push((record.sha256.clone(), hash));
+        }
+        Ok(())
     }
 
     /// Deletes blobs written by a failed operation, unless a photo row
@@ -276,7 +307,11 @@ impl Photodesk {
 
     /// A rendition's bytes and media type, by the original's SHA-256 and the
     /// rendition's file name (as in [`RenditionSpec::file_name`]).
-    pub async fn rendition(&self, sha256: &str, file_name: &str) -> Result<(Bytes, &'static str), CoreError> {
+    pub async fn rendition(
+        &self,
+        sha256: &str,
+        file_name: &str,
+    ) -> Result<(Bytes, &'static str), CoreError> {
         let not_found = || CoreError::NotFound(format!("no rendition {file_name}"));
         let spec = RenditionSpec::from_file_name(file_name).ok_or_else(not_found)?;
         let photo = self.photo(sha256).await?;

@@ -3,13 +3,12 @@
 //! pages and the API once they are stored.
 
 use crate::{CoreError, Photodesk};
-use photodesk_imaging::render::{process, Job, RenditionSpec};
 use photodesk_storage::original_key;
 use photodesk_types::{Photo, RenditionFormat};
 use std::time::Duration;
 
 /// Formats made by [`Photodesk::complete_renditions`] rather than at ingest.
-pub const LATER_FORMATS: [RenditionFormat; 1] = [RenditionFormat::Avif];
+pub const LATER_FORMATS: &[RenditionFormat] = &[RenditionFormat::Avif];
 
 /// How often the background worker looks for photos lacking renditions
 /// (added by this server, another process or another instance).
@@ -25,7 +24,9 @@ impl Photodesk {
         progress: impl Fn(usize, usize),
     ) -> Result<usize, CoreError> {
         let mut done = 0;
-        for format in LATER_FORMATS {
+        // One format at a time, so each is tracked (and shown) on its own.
+        for formats in LATER_FORMATS.chunks(1) {
+            let format = formats[0];
             let mut skipped = std::collections::HashSet::new();
             loop {
                 let lacking: Vec<Photo> = self
@@ -38,7 +39,7 @@ impl Photodesk {
                 let Some(photo) = lacking.first() else {
                     break;
                 };
-                match self.add_later_renditions(photo, format).await {
+                match self.add_later_renditions(photo, formats).await {
                     Ok(()) => done += 1,
                     Err(err) => {
                         tracing::error!(sha256 = %photo.sha256, %err, "could not make {format} renditions");
@@ -51,20 +52,15 @@ impl Photodesk {
         Ok(done)
     }
 
-    async fn add_later_renditions(&self, photo: &Photo, format: RenditionFormat) -> Result<(), CoreError> {
+    async fn add_later_renditions(
+        &self,
+        photo: &Photo,
+        formats: &'static [RenditionFormat],
+    ) -> Result<(), CoreError> {
         let original = self.blobs.get(&original_key(&photo.sha256)).await?;
-        let (limits, embed) = (self.limits, self.embed);
-        let processed = tokio::task::spawn_blocking(move || {
-            let specs = |width| RenditionSpec::ladder(width, format);
-            let job = Job {
-                specs: Box::new(specs),
-                fingerprints: false,
-                embed,
-            };
-            process(original, limits, &job)
-        })
-        .await
-        .map_err(|e| CoreError::Internal(format!("rendition encoder failed: {e}")))??;
+        let processed = self.process_photo(original, formats, false).await?;
+        // Blobs stored before a failure below are harmless: the next attempt
+        // writes the same keys.
         let mut created = Vec::new();
         let renditions = self
             .store_rendition_blobs(&photo.sha256, processed.renditions, &mut created)

@@ -69,7 +69,7 @@ impl Photodesk {
                 Err(err) => failures.push((index, err)),
             }
         }
-        let staged: Vec<StagedPhoto> = staged.into_iter().flatten().collect();
+        let mut staged: Vec<StagedPhoto> = staged.into_iter().flatten().collect();
         let created: Vec<String> = staged
             .iter()
             .flat_map(|photo| photo.created_keys.iter().cloned())
@@ -84,6 +84,15 @@ impl Photodesk {
             )));
         }
 
+        let _catalogue = self.catalogue.lock().await;
+        let fresh = staged
+            .iter_mut()
+            .filter(|photo| !photo.duplicate)
+            .map(|photo| &mut photo.record);
+        if let Err(err) = self.flag_near_duplicates(fresh).await {
+            self.remove_unreferenced(&created).await;
+            return Err(err);
+        }
         let new_story = NewStory {
             slug: slugify(&parsed.headline),
             headline: parsed.headline,

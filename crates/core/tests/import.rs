@@ -35,12 +35,30 @@ async fn the_seed_story_imports_with_its_photos_in_order() {
     assert_eq!((counts.stories, counts.slides, counts.photos), (1, 12, 12));
     // Each 48-px photo has its original and one JPEG and one WebP rendition
     // (AVIF comes later); every recorded rendition is in the store.
-    assert_eq!(blobs.iter().filter(|k| k.starts_with("originals/")).count(), 12);
-    assert_eq!(blobs.iter().filter(|k| k.starts_with("renditions/")).count(), 24);
+    assert_eq!(
+        blobs.iter().filter(|k| k.starts_with("originals/")).count(),
+        12
+    );
+    assert_eq!(
+        blobs
+            .iter()
+            .filter(|k| k.starts_with("renditions/"))
+            .count(),
+        24
+    );
     for slide in &story.slides {
-        let formats: Vec<_> = slide.photo.renditions.iter().map(|r| r.format.to_string()).collect();
+        let formats: Vec<_> = slide
+            .photo
+            .renditions
+            .iter()
+            .map(|r| r.format.to_string())
+            .collect();
         assert_eq!(formats, ["jpeg", "webp"]);
-        assert!(slide.photo.renditions.iter().all(|r| blobs.contains(&r.key)));
+        assert!(slide
+            .photo
+            .renditions
+            .iter()
+            .all(|r| blobs.contains(&r.key)));
         assert!(slide.photo.placeholder.is_some());
     }
     assert_eq!(t.app.public_story(&story.story.slug).await.unwrap(), story);

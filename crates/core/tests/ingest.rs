@@ -17,7 +17,11 @@ fn input(name: &str, bytes: Vec<u8>) -> PhotoInput {
 async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
     let t = TestApp::new().await;
     let original = photo_jpeg(800, 600, 1);
-    let (photo, outcome) = t.app.ingest(input("a.jpg", original.clone())).await.unwrap();
+    let (photo, outcome) = t
+        .app
+        .ingest(input("a.jpg", original.clone()))
+        .await
+        .unwrap();
     assert_eq!(outcome, IngestOutcome::Added);
     let ladder: Vec<(u32, String)> = photo
         .renditions
@@ -26,14 +30,25 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
         .collect();
     assert_eq!(
         ladder,
-        [(320, "jpeg"), (320, "webp"), (640, "jpeg"), (640, "webp"), (800, "jpeg"), (800, "webp")]
-            .map(|(w, f)| (w, f.to_string()))
+        [
+            (320, "jpeg"),
+            (320, "webp"),
+            (640, "jpeg"),
+            (640, "webp"),
+            (800, "jpeg"),
+            (800, "webp")
+        ]
+        .map(|(w, f)| (w, f.to_string()))
     );
     assert!(photo.renditions.iter().all(|r| r.height * 4 == r.width * 3));
     let blobs_after_first = t.app.blobs().list().await.unwrap();
 
     // The same bytes again: nothing new is stored.
-    let (again, outcome) = t.app.ingest(input("copy.jpg", original.clone())).await.unwrap();
+    let (again, outcome) = t
+        .app
+        .ingest(input("copy.jpg", original.clone()))
+        .await
+        .unwrap();
     assert_eq!(outcome, IngestOutcome::Duplicate);
     assert_eq!(again.id, photo.id);
     assert_eq!(t.app.blobs().list().await.unwrap(), blobs_after_first);
@@ -41,8 +56,17 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
     // A smaller re-encode of the same picture is a near-duplicate; another picture is not.
     let resized = photo_jpeg(400, 300, 1);
     let (_, outcome) = t.app.ingest(input("small.jpg", resized)).await.unwrap();
-    assert_eq!(outcome, IngestOutcome::NearDuplicate { of: photo.sha256.clone() });
-    let (_, outcome) = t.app.ingest(input("other.jpg", photo_jpeg(800, 600, 4))).await.unwrap();
+    assert_eq!(
+        outcome,
+        IngestOutcome::NearDuplicate {
+            of: photo.sha256.clone()
+        }
+    );
+    let (_, outcome) = t
+        .app
+        .ingest(input("other.jpg", photo_jpeg(800, 600, 4)))
+        .await
+        .unwrap();
     assert_eq!(outcome, IngestOutcome::Added);
     assert_eq!(t.app.database().counts().await.unwrap().photos, 3);
 
@@ -50,20 +74,35 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
     let made = t.app.complete_renditions(|_, _| {}).await.unwrap();
     assert_eq!(made, 3);
     assert_eq!(t.app.complete_renditions(|_, _| {}).await.unwrap(), 0);
-    let stored = t.app.database().photo_by_sha256(&photo.sha256).await.unwrap().unwrap();
+    let stored = t
+        .app
+        .database()
+        .photo_by_sha256(&photo.sha256)
+        .await
+        .unwrap()
+        .unwrap();
     let avif: Vec<_> = stored
         .renditions
         .iter()
         .filter(|r| r.format == RenditionFormat::Avif)
         .collect();
-    assert_eq!(avif.iter().map(|r| r.width).collect::<Vec<_>>(), [320, 640, 800]);
+    assert_eq!(
+        avif.iter().map(|r| r.width).collect::<Vec<_>>(),
+        [320, 640, 800]
+    );
 
     // Served by SHA-256 and file name; anything else is not found.
     let file = avif[0].key.rsplit('/').next().unwrap();
     let (bytes, media_type) = t.app.rendition(&photo.sha256, file).await.unwrap();
     assert_eq!(media_type, "image/avif");
     assert_eq!(bytes.len() as u64, avif[0].byte_size);
-    for bad in ["../../originals", "320w-q60-v1.avif.exe", "99w-q60-v1.avif", "320w-q61-v1.avif", ""] {
+    for bad in [
+        "../../originals",
+        "320w-q60-v1.avif.exe",
+        "99w-q60-v1.avif",
+        "320w-q61-v1.avif",
+        "",
+    ] {
         let err = t.app.rendition(&photo.sha256, bad).await.unwrap_err();
         assert!(err.is_not_found(), "{bad:?}: {err}");
     }

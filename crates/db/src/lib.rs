@@ -91,9 +91,14 @@ pub trait Database: Send + Sync + 'static {
     /// Returns the stored photo and whether this call created it.
     async fn insert_photo(&self, photo: NewPhoto) -> Result<(Photo, bool), DbError>;
     /// Records renditions made later; ones already recorded are kept.
-    async fn add_renditions(&self, sha256: &str, renditions: Vec<Rendition>) -> Result<(), DbError>;
+    async fn add_renditions(&self, sha256: &str, renditions: Vec<Rendition>)
+        -> Result<(), DbError>;
     /// Photos that have no rendition in `format` yet, oldest first.
-    async fn photos_lacking(&self, format: RenditionFormat, limit: u32) -> Result<Vec<Photo>, DbError>;
+    async fn photos_lacking(
+        &self,
+        format: RenditionFormat,
+        limit: u32,
+    ) -> Result<Vec<Photo>, DbError>;
     /// Every photo's SHA-256 with its perceptual hash, to find near-duplicates.
     async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError>;
     async fn counts(&self) -> Result<Counts, DbError>;

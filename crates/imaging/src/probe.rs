@@ -57,7 +57,11 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
 }
 
 /// Refuses images over the pixel limit, and images with no pixels.
-pub(crate) fn check_pixels(width: u32, height: u32, limits: DecodeLimits) -> Result<(), ImagingError> {
+pub(crate) fn check_pixels(
+    width: u32,
+    height: u32,
+    limits: DecodeLimits,
+) -> Result<(), ImagingError> {
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
         return Err(ImagingError::TooManyPixels {

@@ -17,7 +17,11 @@ const LIMITS: DecodeLimits = DecodeLimits {
 };
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 /// An upright test picture no rotation or flip maps onto itself: four
@@ -91,9 +95,17 @@ fn every_exif_orientation_comes_out_upright() {
         }
         // And through the whole pipeline, at a smaller width.
         let processed = process(jpeg.into(), LIMITS, &job(&[48], RenditionFormat::Jpeg)).unwrap();
-        assert_eq!((processed.width, processed.height), (96, 64), "orientation {o}");
+        assert_eq!(
+            (processed.width, processed.height),
+            (96, 64),
+            "orientation {o}"
+        );
         let rendition = &processed.renditions[0];
-        assert_eq!((rendition.width, rendition.height), (48, 32), "orientation {o}");
+        assert_eq!(
+            (rendition.width, rendition.height),
+            (48, 32),
+            "orientation {o}"
+        );
         let decoded = image::load_from_memory(&rendition.bytes).unwrap().to_rgb8();
         let expected = image::imageops::resize(
             upright.as_rgb8().unwrap(),
@@ -175,7 +187,12 @@ fn adobe_cmyk_is_inverted_and_converted_to_srgb() {
 /// published P3 → sRGB matrix (both use the sRGB transfer curve).
 #[test]
 fn display_p3_png_matches_the_colorimetric_conversion() {
-    let patches: [[u8; 3]; 4] = [[200, 120, 80], [90, 160, 200], [128, 128, 128], [60, 180, 90]];
+    let patches: [[u8; 3]; 4] = [
+        [200, 120, 80],
+        [90, 160, 200],
+        [128, 128, 128],
+        [60, 180, 90],
+    ];
     let image = RgbImage::from_fn(64, 16, |x, _| Rgb(patches[(x / 16) as usize]));
     let png = encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png);
     let mut png = img_parts::png::Png::from_bytes(png.into()).unwrap();
@@ -234,7 +251,12 @@ fn ladder_never_upscales_and_every_format_decodes() {
         let specs = RenditionSpec::ladder(700, format);
         let widths: Vec<u32> = specs.iter().map(|s| s.width).collect();
         assert_eq!(widths, [320, 640, 700]);
-        let processed = process(photo.clone().into(), LIMITS, &job(&[320, 640, 1024, 2048], format)).unwrap();
+        let processed = process(
+            photo.clone().into(),
+            LIMITS,
+            &job(&[320, 640, 1024, 2048], format),
+        )
+        .unwrap();
         for rendition in &processed.renditions {
             let expected_height = (300 * rendition.width + 350) / 700;
             assert_eq!(rendition.height, expected_height);
@@ -246,7 +268,10 @@ fn ladder_never_upscales_and_every_format_decodes() {
                 }
                 _ => image::load_from_memory(&rendition.bytes).unwrap(),
             };
-            assert_eq!((decoded.width(), decoded.height()), (rendition.width, rendition.height));
+            assert_eq!(
+                (decoded.width(), decoded.height()),
+                (rendition.width, rendition.height)
+            );
         }
         if format == RenditionFormat::Jpeg {
             // Progressive: a SOF2 marker.
@@ -289,8 +314,22 @@ fn renditions_carry_rights_but_not_location() {
         ImageFormat::Jpeg,
     );
     let pixels = decode_upright(&photo, LIMITS, 1, None).unwrap();
-    let tags = ["Creator", "Credit", "Rights", "WebStatement", "Artist", "Copyright", "GPSLatitude", "GPSLongitude", "Model"];
-    for format in [RenditionFormat::Jpeg, RenditionFormat::Webp, RenditionFormat::Avif] {
+    let tags = [
+        "Creator",
+        "Credit",
+        "Rights",
+        "WebStatement",
+        "Artist",
+        "Copyright",
+        "GPSLatitude",
+        "GPSLongitude",
+        "Model",
+    ];
+    for format in [
+        RenditionFormat::Jpeg,
+        RenditionFormat::Webp,
+        RenditionFormat::Avif,
+    ] {
         let spec = RenditionSpec {
             width: 96,
             format,
@@ -313,7 +352,11 @@ fn renditions_carry_rights_but_not_location() {
                 assert!(read.get("GPSLatitude").is_none());
                 continue;
             }
-            assert_eq!(read["Creator"], serde_json::json!(["Анна Петрова", "李明"]), "{format}");
+            assert_eq!(
+                read["Creator"],
+                serde_json::json!(["Анна Петрова", "李明"]),
+                "{format}"
+            );
             assert_eq!(read["Credit"], "Agence <Test> & Co", "{format}");
             assert_eq!(read["Rights"], "© 2026 Agence Test", "{format}");
             assert_eq!(read["WebStatement"], "https://example.com/licence");
@@ -336,12 +379,18 @@ fn placeholder_and_perceptual_hash_tell_copies_from_other_photos() {
         let v = ((y as f64 / 13.0).sin() * 90.0 + (x as f64 / 70.0).cos() * 30.0 + 128.0) as u8;
         Rgb([255 - v, v, v / 3])
     }));
-    let copy = picture.resize(200, 150, image::imageops::FilterType::Triangle).brighten(8);
+    let copy = picture
+        .resize(200, 150, image::imageops::FilterType::Triangle)
+        .brighten(8);
     let hash = |image: &DynamicImage| {
-        process(encode(image, ImageFormat::Jpeg).into(), LIMITS, &job(&[], RenditionFormat::Jpeg))
-            .unwrap()
-            .fingerprints
-            .unwrap()
+        process(
+            encode(image, ImageFormat::Jpeg).into(),
+            LIMITS,
+            &job(&[], RenditionFormat::Jpeg),
+        )
+        .unwrap()
+        .fingerprints
+        .unwrap()
     };
     let (a, b, c) = (hash(&picture), hash(&copy), hash(&other));
     let near = perceptual_distance(&a.perceptual_hash, &b.perceptual_hash).unwrap();
@@ -355,16 +404,24 @@ fn placeholder_and_perceptual_hash_tell_copies_from_other_photos() {
 #[test]
 fn truncated_and_foreign_files_get_clear_errors() {
     // (Bombs refused from the header are tested with `probe`, which `process` runs first.)
-    let png = encode(&DynamicImage::ImageRgb8(upright_picture()), ImageFormat::Png);
+    let png = encode(
+        &DynamicImage::ImageRgb8(upright_picture()),
+        ImageFormat::Png,
+    );
     let cut = png[..png.len() * 2 / 3].to_vec();
     let err = process(cut.into(), LIMITS, &job(&[320], RenditionFormat::Jpeg)).unwrap_err();
     assert!(matches!(err, ImagingError::Corrupt(_)), "{err:?}");
 
-    let err = process(b"GIF89a-but-not-really".to_vec().into(), LIMITS, &job(&[320], RenditionFormat::Jpeg))
-        .unwrap_err();
+    let err = process(
+        b"GIF89a-but-not-really".to_vec().into(),
+        LIMITS,
+        &job(&[320], RenditionFormat::Jpeg),
+    )
+    .unwrap_err();
     // A GIF signature followed by junk reads as an absurd size: refused as such.
     assert!(
-        err.is_too_large() || matches!(err, ImagingError::Corrupt(_) | ImagingError::Unsupported(_)),
+        err.is_too_large()
+            || matches!(err, ImagingError::Corrupt(_) | ImagingError::Unsupported(_)),
         "{err:?}"
     );
 }

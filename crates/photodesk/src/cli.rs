@@ -64,10 +64,10 @@ pub struct Render {
     /// Widths to make, comma-separated; never upscaled.
     #[arg(long, value_delimiter = ',', default_value = "2048")]
     pub widths: Vec<u32>,
-    /// Output format: jpeg, webp or avif.
-    #[arg(long, default_value = "jpeg", value_parser = parse_format)]
-    pub format: RenditionFormat,
-    /// Encoder quality 1–100 [default: jpeg 82, webp 80, avif 60].
+    /// Output formats, comma-separated: jpeg, webp, avif (one decode serves all).
+    #[arg(long, value_delimiter = ',', default_value = "jpeg", value_parser = parse_format)]
+    pub format: Vec<RenditionFormat>,
+    /// Encoder quality 1–100 for every format [default: jpeg 82, webp 80, avif 60].
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Option<u8>,
     /// Folder for the results, named NAME-WIDTH.EXT.
@@ -76,7 +76,8 @@ pub struct Render {
 }
 
 fn parse_format(name: &str) -> Result<RenditionFormat, String> {
-    RenditionFormat::parse(name).ok_or_else(|| format!("unknown format {name:?}: use jpeg, webp or avif"))
+    RenditionFormat::parse(name)
+        .ok_or_else(|| format!("unknown format {name:?}: use jpeg, webp or avif"))
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! The binary as a user runs it: exit codes, messages, and a live server.
 
 use assert_cmd::Command;
-use photodesk_testkit::{story_text, write_photos, SEED_STORY, photo_jpeg};
+use photodesk_testkit::{photo_jpeg, story_text, write_photos, SEED_STORY};
 use predicates::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

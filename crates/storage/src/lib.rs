@@ -50,7 +50,12 @@ pub fn original_key(sha256_hex: &str) -> String {
 /// The key of a rendition: `renditions/<first two hex>/<sha256 hex>/<file>`,
 /// where `file` names the spec, so a new spec never overwrites an old one.
 pub fn rendition_key(sha256_hex: &str, file_name: &str) -> String {
-    format!("renditions/{}/{}/{}", &sha256_hex[..2], sha256_hex, file_name)
+    format!(
+        "renditions/{}/{}/{}",
+        &sha256_hex[..2],
+        sha256_hex,
+        file_name
+    )
 }
 
 /// The SHA-256 of the original a key belongs to (original or rendition).

@@ -39,7 +39,10 @@ pub fn write_photos(dir: &Path, count: usize) {
 pub fn photo_jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
     let f = 1.0 + f64::from(seed % 7);
     let img = ImageBuffer::from_fn(width, height, |x, y| {
-        let (u, v) = (f64::from(x) / f64::from(width), f64::from(y) / f64::from(height));
+        let (u, v) = (
+            f64::from(x) / f64::from(width),
+            f64::from(y) / f64::from(height),
+        );
         let a = ((u * 6.0 * f).sin() + (v * 4.0 + f).cos()) * 60.0 + 128.0;
         let b = ((u * v * 9.0 * f).sin() * 100.0 + 128.0) as u8;
         Rgb([a as u8, b, (255.0 - a) as u8])

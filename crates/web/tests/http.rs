@@ -192,7 +192,10 @@ async fn pages_and_api_offer_renditions_as_picture_sources() {
     let photo = &json["slides"][0]["photo"];
     let renditions = photo["renditions"].as_array().unwrap();
     // 48-px test photos: one width, JPEG and WebP at ingest (AVIF comes later).
-    let formats: Vec<&str> = renditions.iter().map(|r| r["format"].as_str().unwrap()).collect();
+    let formats: Vec<&str> = renditions
+        .iter()
+        .map(|r| r["format"].as_str().unwrap())
+        .collect();
     assert_eq!(formats, ["jpeg", "webp"]);
     assert!(photo["placeholder"].as_str().is_some_and(|p| !p.is_empty()));
     let html = get(&t, &format!("/stories/{SLUG}")).await.text();
@@ -204,18 +207,28 @@ async fn pages_and_api_offer_renditions_as_picture_sources() {
         assert_eq!(rendition["width"], 48);
         assert_eq!(rendition["height"], 32);
         let url = rendition["url"].as_str().unwrap();
-        assert!(html.contains(&format!("{url} 48w")), "{url} not in a srcset");
+        assert!(
+            html.contains(&format!("{url} 48w")),
+            "{url} not in a srcset"
+        );
         let reply = get(&t, url).await;
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(reply.content_type, media_type);
         assert!(reply.cache_control.contains("immutable"));
         assert!(reply.body.starts_with(magic));
-        assert_eq!(reply.body.len() as u64, rendition["byte_size"].as_u64().unwrap());
+        assert_eq!(
+            reply.body.len() as u64,
+            rendition["byte_size"].as_u64().unwrap()
+        );
     }
     assert!(html.contains("<source type=\"image/webp\" srcset=\"/renditions/"));
     // Unknown renditions are 404 pages.
     let sha = photo["sha256"].as_str().unwrap();
-    for bad in ["9999w-q82-v1.jpg", "..%2F..%2Fphotodesk.db", "48w-q82-v1.exe"] {
+    for bad in [
+        "9999w-q82-v1.jpg",
+        "..%2F..%2Fphotodesk.db",
+        "48w-q82-v1.exe",
+    ] {
         let reply = get(&t, &format!("/renditions/{sha}/{bad}")).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{bad}");
     }

@@ -41,8 +41,9 @@ pub fn photos_under(path: &Path) -> Result<Vec<PathBuf>, CoreError> {
 
 /// The entries of `dir` that are not hidden, in natural name order.
 fn folder_entries(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
-    let unreadable =
-        |e: std::io::Error| CoreError::Invalid(format!("cannot read photo folder {}: {e}", dir.display()));
+    let unreadable = |e: std::io::Error| {
+        CoreError::Invalid(format!("cannot read photo folder {}: {e}", dir.display()))
+    };
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let entry = entry.map_err(unreadable)?;
@@ -93,7 +94,13 @@ mod tests {
     fn ingest_walks_subfolders_and_keeps_named_files() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("day 2/.cache")).unwrap();
-        for name in ["10.jpg", "2.jpg", "day 2/1.png", "day 2/.cache/x.jpg", "notes.txt"] {
+        for name in [
+            "10.jpg",
+            "2.jpg",
+            "day 2/1.png",
+            "day 2/.cache/x.jpg",
+            "notes.txt",
+        ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
         let found: Vec<String> = photos_under(dir.path())

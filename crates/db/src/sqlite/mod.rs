@@ -36,7 +36,8 @@ impl SqliteDatabase {
     }
 }
 
-const PHOTO_COLUMNS: &str = "p.id AS photo_id, p.sha256, p.media_type, p.width, p.height, p.byte_size, \
+const PHOTO_COLUMNS: &str =
+    "p.id AS photo_id, p.sha256, p.media_type, p.width, p.height, p.byte_size, \
      p.metadata, p.placeholder, p.perceptual_hash, p.created_at AS photo_created_at, \
      (SELECT d.sha256 FROM photos d WHERE d.id = p.near_duplicate_of) AS near_duplicate_sha";
 
@@ -315,7 +316,11 @@ impl Database for SqliteDatabase {
                 })
             })
             .collect::<Result<_, DbError>>()?;
-        attach_renditions(&self.pool, stories.iter_mut().filter_map(|s| s.cover.as_mut())).await?;
+        attach_renditions(
+            &self.pool,
+            stories.iter_mut().filter_map(|s| s.cover.as_mut()),
+        )
+        .await?;
         Ok(stories)
     }
 
@@ -335,14 +340,17 @@ impl Database for SqliteDatabase {
         let mut tx = self.pool.begin().await?;
         let (_, created) = upsert_photo(&mut tx, &photo, Utc::now()).await?;
         tx.commit().await?;
-        let stored = self
-            .photo_by_sha256(&photo.sha256)
-            .await?
-            .ok_or_else(|| DbError::Corrupt(format!("photo {} vanished after insert", photo.sha256)))?;
+        let stored = self.photo_by_sha256(&photo.sha256).await?.ok_or_else(|| {
+            DbError::Corrupt(format!("photo {} vanished after insert", photo.sha256))
+        })?;
         Ok((stored, created))
     }
 
-    async fn add_renditions(&self, sha256: &str, renditions: Vec<Rendition>) -> Result<(), DbError> {
+    async fn add_renditions(
+        &self,
+        sha256: &str,
+        renditions: Vec<Rendition>,
+    ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM photos WHERE sha256 = ?")
             .bind(sha256)
@@ -356,7 +364,11 @@ impl Database for SqliteDatabase {
         Ok(())
     }
 
-    async fn photos_lacking(&self, format: RenditionFormat, limit: u32) -> Result<Vec<Photo>, DbError> {
+    async fn photos_lacking(
+        &self,
+        format: RenditionFormat,
+        limit: u32,
+    ) -> Result<Vec<Photo>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT {PHOTO_COLUMNS} FROM photos p
              WHERE NOT EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id AND r.format = ?)
@@ -366,7 +378,10 @@ impl Database for SqliteDatabase {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut photos = rows.iter().map(photo_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut photos = rows
+            .iter()
+            .map(photo_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         attach_renditions(&self.pool, photos.iter_mut()).await?;
         Ok(photos)
     }

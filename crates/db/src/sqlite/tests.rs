@@ -17,17 +17,21 @@ fn photo(n: u8) -> NewPhoto {
         placeholder: Some("3OcRJYB4d3h/iIeHeEh3eIhw+j2w".into()),
         perceptual_hash: Some(format!("{n:02x}").repeat(16)),
         near_duplicate_of: None,
-        renditions: [(RenditionFormat::Jpeg, 320), (RenditionFormat::Webp, 320), (RenditionFormat::Jpeg, 640)]
-            .into_iter()
-            .map(|(format, width)| Rendition {
-                format,
-                width,
-                height: width * 3 / 4,
-                quality: 82,
-                byte_size: 1000 + u64::from(width),
-                key: format!("renditions/{n:02x}/{width}.{}", format.extension()),
-            })
-            .collect(),
+        renditions: [
+            (RenditionFormat::Jpeg, 320),
+            (RenditionFormat::Webp, 320),
+            (RenditionFormat::Jpeg, 640),
+        ]
+        .into_iter()
+        .map(|(format, width)| Rendition {
+            format,
+            width,
+            height: width * 3 / 4,
+            quality: 82,
+            byte_size: 1000 + u64::from(width),
+            key: format!("renditions/{n:02x}/{width}.{}", format.extension()),
+        })
+        .collect(),
     }
 }
 

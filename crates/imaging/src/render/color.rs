@@ -25,48 +25,49 @@ pub(crate) fn to_srgb(
     height: u32,
 ) -> Result<Pixels, ImagingError> {
     let profile = icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok());
-    let srgb = ColorProfile::new_srgb();
-    let options = TransformOptions::default();
+    let rgb_profile = profile
+        .as_ref()
+        .filter(|p| p.color_space == DataColorSpace::Rgb && !is_srgb(p));
     let pixels = |data, alpha| Pixels {
         width,
         height,
         alpha,
         data,
     };
-    match source {
+    Ok(match source {
         IccSource::Rgb(data) => {
-            let converted = profile
-                .filter(|p| p.color_space == DataColorSpace::Rgb && !is_srgb(p))
-                .and_then(|p| p.create_transform_8bit(Layout::Rgb, &srgb, Layout::Rgb, options).ok())
-                .and_then(|transform| {
-                    let mut out = vec![0u8; data.len()];
-                    transform.transform(&data, &mut out).ok().map(|()| out)
-                });
-            Ok(pixels(converted.unwrap_or(data), false))
+            let converted = transformed(rgb_profile, Layout::Rgb, Layout::Rgb, &data);
+            pixels(converted.unwrap_or(data), false)
         }
         IccSource::Rgba(data) => {
-            let converted = profile
-                .filter(|p| p.color_space == DataColorSpace::Rgb && !is_srgb(p))
-                .and_then(|p| {
-                    p.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options).ok()
-                })
-                .and_then(|transform| {
-                    let mut out = vec![0u8; data.len()];
-                    transform.transform(&data, &mut out).ok().map(|()| out)
-                });
-            Ok(pixels(converted.unwrap_or(data), true))
+            let converted = transformed(rgb_profile, Layout::Rgba, Layout::Rgba, &data);
+            pixels(converted.unwrap_or(data), true)
         }
         IccSource::Cmyk(data) => {
-            let converted = profile
-                .filter(|p| p.color_space == DataColorSpace::Cmyk)
-                .and_then(|p| p.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgb, options).ok())
-                .and_then(|transform| {
-                    let mut out = vec![0u8; data.len() / 4 * 3];
-                    transform.transform(&data, &mut out).ok().map(|()| out)
-                });
-            Ok(pixels(converted.unwrap_or_else(|| naive_cmyk(&data)), false))
+            let cmyk_profile = profile
+                .as_ref()
+                .filter(|p| p.color_space == DataColorSpace::Cmyk);
+            // moxcms takes four-channel input in the Rgba layout.
+            let converted = transformed(cmyk_profile, Layout::Rgba, Layout::Rgb, &data);
+            pixels(converted.unwrap_or_else(|| naive_cmyk(&data)), false)
         }
-    }
+    })
+}
+
+/// `data` converted from `profile` to sRGB, or `None` without a usable profile.
+fn transformed(
+    profile: Option<&ColorProfile>,
+    from: Layout,
+    to: Layout,
+    data: &[u8],
+) -> Option<Vec<u8>> {
+    let srgb = ColorProfile::new_srgb();
+    let transform = profile?
+        .create_transform_8bit(from, &srgb, to, TransformOptions::default())
+        .ok()?;
+    let mut out = vec![0u8; data.len() / from.channels() * to.channels()];
+    transform.transform(data, &mut out).ok()?;
+    Some(out)
 }
 
 /// A profile whose primaries are sRGB's (within rounding) needs no transform:

@@ -17,8 +17,9 @@ pub fn decode_upright(
     orientation: u8,
     min_width: Option<u32>,
 ) -> Result<Pixels, ImagingError> {
-    let format = image::guess_format(bytes)
-        .map_err(|_| ImagingError::Unsupported("not a JPEG, PNG, WebP, GIF or TIFF image".into()))?;
+    let format = image::guess_format(bytes).map_err(|_| {
+        ImagingError::Unsupported("not a JPEG, PNG, WebP, GIF or TIFF image".into())
+    })?;
     let decoded = if format == ImageFormat::Jpeg {
         decode_jpeg(bytes, limits, orientation, min_width)?
     } else {
@@ -43,12 +44,20 @@ fn decode_jpeg(
     let (width, height) = (dimension(header.width)?, dimension(header.height)?);
     check_pixels(width, height, limits)?;
 
-    let upright_width = if (5..=8).contains(&orientation) { height } else { width };
+    let upright_width = if (5..=8).contains(&orientation) {
+        height
+    } else {
+        width
+    };
     let factor = shrink_factor(upright_width, min_width);
     decompressor.set_scaling_factor(factor).map_err(internal)?;
     let scaled = header.scaled(factor);
     let cmyk = matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK);
-    let format = if cmyk { PixelFormat::CMYK } else { PixelFormat::RGB };
+    let format = if cmyk {
+        PixelFormat::CMYK
+    } else {
+        PixelFormat::RGB
+    };
     let channels = format.size();
     let mut image = turbojpeg::Image {
         pixels: vec![0u8; channels * scaled.width * scaled.height],
@@ -57,7 +66,10 @@ fn decode_jpeg(
         height: scaled.height,
         format,
     };
-    if decompressor.decompress(bytes, image.as_deref_mut()).is_err() {
+    if decompressor
+        .decompress(bytes, image.as_deref_mut())
+        .is_err()
+    {
         return decode_other(bytes, ImageFormat::Jpeg, limits);
     }
     let (w, h) = (dimension(scaled.width)?, dimension(scaled.height)?);
@@ -107,7 +119,12 @@ fn jpeg_icc_profile(bytes: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     chunks.sort_by_key(|(sequence, _)| *sequence);
-    Some(chunks.into_iter().flat_map(|(_, data)| data.iter().copied()).collect())
+    Some(
+        chunks
+            .into_iter()
+            .flat_map(|(_, data)| data.iter().copied())
+            .collect(),
+    )
 }
 
 fn has_adobe_marker(bytes: &[u8]) -> bool {

@@ -35,9 +35,10 @@ pub(crate) fn into_jpeg(jpeg: Vec<u8>, metadata: &PhotoMetadata, options: EmbedO
         .iter()
         .take_while(|s| s.marker() == markers::APP0)
         .count();
-    parsed
-        .segments_mut()
-        .insert(after_jfif, JpegSegment::new_with_contents(markers::APP1, Bytes::from(payload)));
+    parsed.segments_mut().insert(
+        after_jfif,
+        JpegSegment::new_with_contents(markers::APP1, Bytes::from(payload)),
+    );
     parsed.set_exif(exif_tiff(metadata).map(Bytes::from));
     parsed.encoder().bytes().to_vec()
 }

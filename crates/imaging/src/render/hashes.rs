@@ -39,7 +39,11 @@ pub fn perceptual_hash(pixels: &Pixels) -> String {
         .resized(256.min(pixels.width))
         .unwrap_or_else(|_| pixels.clone());
     let rgb: Vec<u8> = if small.alpha {
-        small.data.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+        small
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect()
     } else {
         small.data
     };

@@ -10,7 +10,7 @@ mod hashes;
 
 pub use decode::decode_upright;
 pub use embed::EmbedOptions;
-pub use hashes::{perceptual_hash, perceptual_distance, placeholder};
+pub use hashes::{perceptual_distance, perceptual_hash, placeholder};
 
 use crate::{DecodeLimits, ImagingError};
 use fast_image_resize::images::{Image, ImageRef};
@@ -108,7 +108,11 @@ pub struct Pixels {
 
 impl std::fmt::Debug for Pixels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Pixels({}×{}, alpha: {})", self.width, self.height, self.alpha)
+        write!(
+            f,
+            "Pixels({}×{}, alpha: {})",
+            self.width, self.height, self.alpha
+        )
     }
 }
 
@@ -125,7 +129,9 @@ impl Pixels {
     fn into_dynamic(self) -> DynamicImage {
         let (w, h) = (self.width, self.height);
         if self.alpha {
-            DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, self.data).expect("sized by decoder"))
+            DynamicImage::ImageRgba8(
+                RgbaImage::from_raw(w, h, self.data).expect("sized by decoder"),
+            )
         } else {
             DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, self.data).expect("sized by decoder"))
         }
@@ -195,9 +201,11 @@ impl Pixels {
     }
 }
 
-/// Encodes `pixels` (already decoded and upright) to every spec, resizing
-/// once per distinct width. The rights metadata of `metadata` is embedded
-/// as `embed` allows.
+/// Encodes `pixels` (already decoded and upright) to every spec. Widths are
+/// made widest first, each resized from the smallest image already made
+/// that is at least twice as wide (else from `pixels`): Lanczos keeps its
+/// quality at that ratio, and small widths cost little. The rights metadata
+/// of `metadata` is embedded as `embed` allows.
 pub fn render(
     pixels: &Pixels,
     specs: &[RenditionSpec],
@@ -205,11 +213,17 @@ pub fn render(
     embed: EmbedOptions,
 ) -> Result<Vec<Rendered>, ImagingError> {
     let mut widths: Vec<u32> = specs.iter().map(|s| s.width).collect();
-    widths.sort_unstable();
+    widths.sort_unstable_by(|a, b| b.cmp(a));
     widths.dedup();
+    let mut made: Vec<Pixels> = Vec::new();
     let mut out = Vec::with_capacity(specs.len());
     for width in widths {
-        let resized = pixels.resized(width)?;
+        let source = made
+            .iter()
+            .rev()
+            .find(|p| p.width >= width.saturating_mul(2))
+            .unwrap_or(pixels);
+        let resized = source.resized(width)?;
         for spec in specs.iter().filter(|s| s.width == width) {
             let bytes = encode::encode(&resized, spec, metadata, embed)?;
             out.push(Rendered {
@@ -219,7 +233,9 @@ pub fn render(
                 bytes,
             });
         }
+        made.push(resized);
     }
+    out.sort_by_key(|r| (r.spec.width, r.spec.format));
     Ok(out)
 }
 
@@ -253,7 +269,11 @@ pub struct Fingerprints {
 /// The whole pipeline for one photo: header checks within `limits`, the
 /// metadata, one decode (shrunk on load to what the widest spec needs, which
 /// still reads every byte, so a corrupt file fails here), then every spec.
-pub fn process(bytes: bytes::Bytes, limits: DecodeLimits, job: &Job<'_>) -> Result<Processed, ImagingError> {
+pub fn process(
+    bytes: bytes::Bytes,
+    limits: DecodeLimits,
+    job: &Job<'_>,
+) -> Result<Processed, ImagingError> {
     let probed = crate::probe(&bytes, limits)?;
     let metadata = crate::read_metadata(bytes.clone());
     let (width, height) = probed.upright(metadata.orientation);

@@ -57,7 +57,11 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
         failed.len()
     );
     for (path, sha256, of) in &near {
-        println!("near-duplicate: {} ({}) looks like {of}", path.display(), &sha256[..12]);
+        println!(
+            "near-duplicate: {} ({}) looks like {of}",
+            path.display(),
+            &sha256[..12]
+        );
     }
     for (path, reason) in &failed {
         eprintln!("failed: {}: {reason}", path.display());

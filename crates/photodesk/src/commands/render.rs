@@ -18,16 +18,19 @@ pub fn run(config: &Config, args: &Render) -> anyhow::Result<()> {
         max_pixels: config.limits.max_pixels,
         max_file_bytes: config.limits.max_file_bytes,
     };
-    let quality = args
-        .quality
-        .unwrap_or_else(|| RenditionSpec::default_quality(args.format));
     let specs = |upright_width: u32| {
-        widths_for(upright_width, &args.widths)
-            .into_iter()
-            .map(|width| RenditionSpec {
-                width,
-                format: args.format,
-                quality,
+        let widths = widths_for(upright_width, &args.widths);
+        args.format
+            .iter()
+            .flat_map(|&format| {
+                let quality = args
+                    .quality
+                    .unwrap_or_else(|| RenditionSpec::default_quality(format));
+                widths.iter().map(move |&width| RenditionSpec {
+                    width,
+                    format,
+                    quality,
+                })
             })
             .collect()
     };
@@ -47,20 +50,22 @@ pub fn run(config: &Config, args: &Render) -> anyhow::Result<()> {
         .min(args.inputs.len());
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| loop {
-                let Some(input) = args.inputs.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                    break;
-                };
-                if let Err(err) = render_one(input, &args.out, limits, &job) {
-                    eprintln!("{}: {err:#}", input.display());
-                    failures.lock().expect("no panics while held").push(input);
+            scope.spawn(|| {
+                while let Some(input) = args.inputs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if let Err(err) = render_one(input, &args.out, limits, &job) {
+                        eprintln!("{}: {err:#}", input.display());
+                        failures.lock().expect("no panics while held").push(input);
+                    }
                 }
             });
         }
     });
     let failed = failures.into_inner().expect("workers finished").len();
     if failed > 0 {
-        bail!("{failed} of {} photos could not be rendered", args.inputs.len());
+        bail!(
+            "{failed} of {} photos could not be rendered",
+            args.inputs.len()
+        );
     }
     Ok(())
 }
@@ -68,7 +73,10 @@ pub fn run(config: &Config, args: &Render) -> anyhow::Result<()> {
 fn render_one(input: &Path, out: &Path, limits: DecodeLimits, job: &Job<'_>) -> anyhow::Result<()> {
     let size = std::fs::metadata(input).context("cannot read")?.len();
     if size > limits.max_file_bytes {
-        bail!("file is {size} bytes; the limit is {} bytes", limits.max_file_bytes);
+        bail!(
+            "file is {size} bytes; the limit is {} bytes",
+            limits.max_file_bytes
+        );
     }
     let bytes = std::fs::read(input).context("cannot read")?;
     let processed = process(bytes.into(), limits, job)?;
@@ -76,7 +84,11 @@ fn render_one(input: &Path, out: &Path, limits: DecodeLimits, job: &Job<'_>) -> 
         .file_stem()
         .map_or_else(|| "photo".into(), |s| s.to_string_lossy());
     for rendition in processed.renditions {
-        let name = format!("{stem}-{}.{}", rendition.width, rendition.spec.format.extension());
+        let name = format!(
+            "{stem}-{}.{}",
+            rendition.width,
+            rendition.spec.format.extension()
+        );
         std::fs::write(out.join(&name), &rendition.bytes)
             .with_context(|| format!("cannot write {name}"))?;
     }

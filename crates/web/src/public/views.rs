@@ -56,7 +56,8 @@ struct Source {
 
 /// How wide images show: slides fill the 64rem column; teasers a third of it.
 pub const SLIDE_SIZES: &str = "(min-width: 64rem) 62rem, calc(100vw - 2rem)";
-pub const TEASER_SIZES: &str = "(min-width: 64rem) 20rem, (min-width: 40rem) 45vw, calc(100vw - 2rem)";
+pub const TEASER_SIZES: &str =
+    "(min-width: 64rem) 20rem, (min-width: 40rem) 45vw, calc(100vw - 2rem)";
 
 fn srcset(photo: &Photo, format: RenditionFormat) -> String {
     photo
