@@ -7,8 +7,14 @@ use photodesk_storage::original_key;
 use photodesk_types::{Photo, RenditionFormat};
 use std::time::Duration;
 
-/// Formats made by [`Photodesk::complete_renditions`] rather than at ingest.
-pub const LATER_FORMATS: &[RenditionFormat] = &[RenditionFormat::Avif];
+/// Formats [`Photodesk::complete_renditions`] makes for photos lacking them:
+/// AVIF, which ingest leaves for later, and JPEG and WebP too, for photos
+/// stored before renditions existed (a data dir from an older version).
+pub const LATER_FORMATS: &[RenditionFormat] = &[
+    RenditionFormat::Jpeg,
+    RenditionFormat::Webp,
+    RenditionFormat::Avif,
+];
 
 /// How often the background worker looks for photos lacking renditions
 /// (added by this server, another process or another instance).
@@ -24,7 +30,7 @@ impl Photodesk {
         progress: impl Fn(usize, usize),
     ) -> Result<usize, CoreError> {
         let mut done = 0;
-        // One format at a time, so each is tracked (and shown) on its own.
+        // One format at a time: each has its own "lacking" query.
         for formats in LATER_FORMATS.chunks(1) {
             let format = formats[0];
             let mut skipped = std::collections::HashSet::new();

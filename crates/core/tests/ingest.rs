@@ -127,3 +127,52 @@ async fn hostile_files_are_refused_and_leave_nothing_behind() {
     assert_eq!(t.app.database().counts().await.unwrap().photos, 0);
     assert!(t.app.blobs().list().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn photos_stored_without_renditions_get_them_all_later() {
+    // A photo recorded by an older version: original and row, no renditions.
+    let t = TestApp::new().await;
+    let (photo, _) = t
+        .app
+        .ingest(input("a.jpg", photo_jpeg(500, 300, 3)))
+        .await
+        .unwrap();
+    let old = photodesk_db::NewPhoto {
+        sha256: "ab".repeat(32),
+        media_type: photo.media_type.clone(),
+        width: photo.width,
+        height: photo.height,
+        byte_size: photo.byte_size,
+        metadata: photo.metadata.clone(),
+        placeholder: None,
+        perceptual_hash: None,
+        near_duplicate_of: None,
+        renditions: Vec::new(),
+    };
+    let (bytes, _) = t.app.original(&photo.sha256).await.unwrap();
+    t.app
+        .blobs()
+        .put_if_absent(&photodesk_storage::original_key(&old.sha256), bytes)
+        .await
+        .unwrap();
+    t.app.database().insert_photo(old.clone()).await.unwrap();
+
+    t.app.complete_renditions(|_, _| {}).await.unwrap();
+    let upgraded = t
+        .app
+        .database()
+        .photo_by_sha256(&old.sha256)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut formats: Vec<String> = upgraded
+        .renditions
+        .iter()
+        .map(|r| format!("{}@{}", r.format, r.width))
+        .collect();
+    formats.sort();
+    assert_eq!(
+        formats,
+        ["avif@320", "avif@500", "jpeg@320", "jpeg@500", "webp@320", "webp@500"]
+    );
+}
