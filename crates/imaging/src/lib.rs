@@ -1,6 +1,7 @@
 //! Image work that needs no I/O beyond byte slices, so it can be tested,
 //! benchmarked and fuzzed alone. Only this crate names image codecs.
 
+mod heif;
 mod metadata;
 mod probe;
 pub mod render;

@@ -11,12 +11,15 @@ pub struct Probed {
     /// Width and height as stored, before EXIF orientation.
     pub stored_width: u32,
     pub stored_height: u32,
+    /// The decoder applies the container's own rotation (HEIF), so EXIF
+    /// orientation must be ignored.
+    pub oriented_by_container: bool,
 }
 
 impl Probed {
     /// Width and height as displayed: orientations 5–8 swap the sides.
     pub fn upright(&self, orientation: u8) -> (u32, u32) {
-        if (5..=8).contains(&orientation) {
+        if !self.oriented_by_container && (5..=8).contains(&orientation) {
             (self.stored_height, self.stored_width)
         } else {
             (self.stored_width, self.stored_height)
@@ -35,8 +38,17 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
             limit: limits.max_file_bytes,
         });
     }
+    if let Some(media_type) = crate::heif::media_type(bytes) {
+        let (stored_width, stored_height) = crate::heif::dimensions(bytes, limits)?;
+        return Ok(Probed {
+            media_type,
+            stored_width,
+            stored_height,
+            oriented_by_container: true,
+        });
+    }
     let format = image::guess_format(bytes).map_err(|_| {
-        ImagingError::Unsupported("not a JPEG, PNG, WebP, GIF or TIFF image".into())
+        ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
     })?;
     let media_type = media_type(format)?;
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
@@ -53,6 +65,7 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
         media_type,
         stored_width,
         stored_height,
+        oriented_by_container: false,
     })
 }
 
@@ -148,7 +161,8 @@ mod tests {
             Probed {
                 media_type: "image/jpeg",
                 stored_width: 64,
-                stored_height: 32
+                stored_height: 32,
+                oriented_by_container: false,
             }
         );
         assert_eq!(probed.upright(6), (32, 64));

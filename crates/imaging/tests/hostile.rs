@@ -71,3 +71,32 @@ fn flipped_bytes_never_panic() {
         let _ = check(&bytes);
     }
 }
+
+#[test]
+fn mangled_heif_containers_get_errors_not_crashes() {
+    let whole = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/canon-eos70d.avif"),
+    )
+    .unwrap();
+    // 20 MP is over this test's limit: intact, it is refused from the header.
+    assert!(check(&whole).unwrap_err().is_too_large());
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    for round in 0..200 {
+        let mut bytes = whole.clone();
+        if round % 2 == 0 {
+            bytes.truncate((state as usize) % whole.len());
+        }
+        for _ in 0..8 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // The container boxes (ftyp, meta, iloc, ispe…) sit in the first kilobytes.
+            let at = (state as usize) % 4096.min(bytes.len().max(1));
+            if let Some(byte) = bytes.get_mut(at) {
+                *byte = (state >> 40) as u8;
+            }
+        }
+        let _ = read_metadata(bytes::Bytes::copy_from_slice(&bytes));
+        let _ = check(&bytes);
+    }
+}

@@ -260,16 +260,9 @@ fn ladder_never_upscales_and_every_format_decodes() {
         for rendition in &processed.renditions {
             let expected_height = (300 * rendition.width + 350) / 700;
             assert_eq!(rendition.height, expected_height);
-            let decoded = match format {
-                RenditionFormat::Avif => {
-                    // No AVIF decoder in this build: check the container instead.
-                    assert_eq!(&rendition.bytes[4..12], b"ftypavif");
-                    continue;
-                }
-                _ => image::load_from_memory(&rendition.bytes).unwrap(),
-            };
+            let decoded = decode_upright(&rendition.bytes, LIMITS, 1, None).unwrap();
             assert_eq!(
-                (decoded.width(), decoded.height()),
+                (decoded.width, decoded.height),
                 (rendition.width, rendition.height)
             );
         }
@@ -424,4 +417,73 @@ fn truncated_and_foreign_files_get_clear_errors() {
             || matches!(err, ImagingError::Corrupt(_) | ImagingError::Unsupported(_)),
         "{err:?}"
     );
+}
+
+/// HEIC and AVIF made by libheif's `heif-enc` (Debian `libheif-examples`)
+/// from the test picture come out with the right size and pixels.
+#[test]
+fn heic_and_avif_inputs_decode_upright() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("picture.png");
+    std::fs::write(
+        &png,
+        encode(
+            &DynamicImage::ImageRgb8(upright_picture()),
+            ImageFormat::Png,
+        ),
+    )
+    .unwrap();
+    for (flag, media_type) in [(None, "image/heic"), (Some("-A"), "image/avif")] {
+        let out = dir.path().join("picture.heif");
+        let status = Command::new("heif-enc")
+            .args(flag)
+            .args(["-q", "95", "-o"])
+            .arg(&out)
+            .arg(&png)
+            .status()
+            .expect("heif-enc (Debian libheif-examples) must be installed");
+        assert!(status.success());
+        let bytes = std::fs::read(&out).unwrap();
+        let processed = process(
+            bytes.clone().into(),
+            LIMITS,
+            &job(&[48], RenditionFormat::Jpeg),
+        )
+        .unwrap();
+        assert_eq!(processed.media_type, media_type);
+        assert_eq!((processed.width, processed.height), (96, 64));
+        assert_eq!(
+            (
+                processed.renditions[0].width,
+                processed.renditions[0].height
+            ),
+            (48, 32)
+        );
+        let pixels = decode_upright(&bytes, LIMITS, 6, None).unwrap();
+        let off = difference(&pixels, &upright_picture());
+        // EXIF orientation is ignored: libheif applies the container's own.
+        assert!(off < 8.0, "{media_type}: off by {off:.1} per sample");
+        // Truncated HEIF is refused with a clear error.
+        let err = process(
+            bytes[..bytes.len() / 2].to_vec().into(),
+            LIMITS,
+            &job(&[48], RenditionFormat::Jpeg),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ImagingError::Corrupt(_)), "{err:?}");
+    }
+}
+
+#[test]
+fn a_camera_avif_gives_its_exif_and_renders() {
+    let bytes = fixture("canon-eos70d.avif");
+    let metadata = read_metadata(bytes.clone().into());
+    assert_eq!(metadata.camera_model.as_deref(), Some("Canon EOS 70D"));
+    assert_eq!(
+        metadata.date_created.as_deref(),
+        Some("2015-10-11T14:41:44")
+    );
+    let processed = process(bytes.into(), LIMITS, &job(&[640], RenditionFormat::Webp)).unwrap();
+    assert_eq!((processed.width, processed.height), (5472, 3648));
+    assert_eq!(processed.renditions[0].height, 427);
 }

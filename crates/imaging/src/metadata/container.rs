@@ -38,6 +38,13 @@ pub fn find_blocks(data: Bytes) -> Blocks {
             .unwrap_or_default()
     } else if bytes.starts_with(b"RIFF") {
         WebP::from_bytes(data).map(webp_blocks).unwrap_or_default()
+    } else if crate::heif::media_type(bytes).is_some() {
+        let (exif, xmp) = crate::heif::metadata(bytes);
+        Blocks {
+            exif: exif.map(Bytes::from),
+            xmp,
+            ..Blocks::default()
+        }
     } else {
         Blocks::default()
     }

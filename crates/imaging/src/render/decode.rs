@@ -10,15 +10,26 @@ use turbojpeg::{Colorspace, Decompressor, PixelFormat, ScalingFactor};
 
 /// Decodes `bytes` into upright sRGB pixels whose upright width is at least
 /// `min_width` (or the full size if the photo is narrower). `orientation` is
-/// the EXIF orientation (1–8; anything else means upright).
+/// the EXIF orientation (1–8; anything else means upright); HEIC and AVIF
+/// ignore it, as libheif applies the container's own rotation.
 pub fn decode_upright(
     bytes: &[u8],
     limits: DecodeLimits,
     orientation: u8,
     min_width: Option<u32>,
 ) -> Result<Pixels, ImagingError> {
+    if crate::heif::media_type(bytes).is_some() {
+        let (pixels, icc) = crate::heif::decode(bytes, limits)?;
+        let (width, height) = (pixels.width, pixels.height);
+        let source = if pixels.alpha {
+            IccSource::Rgba(pixels.data)
+        } else {
+            IccSource::Rgb(pixels.data)
+        };
+        return to_srgb(source, icc.as_deref(), width, height);
+    }
     let format = image::guess_format(bytes).map_err(|_| {
-        ImagingError::Unsupported("not a JPEG, PNG, WebP, GIF or TIFF image".into())
+        ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
     })?;
     let decoded = if format == ImageFormat::Jpeg {
         decode_jpeg(bytes, limits, orientation, min_width)?

@@ -276,7 +276,12 @@ pub fn process(
 ) -> Result<Processed, ImagingError> {
     let probed = crate::probe(&bytes, limits)?;
     let metadata = crate::read_metadata(bytes.clone());
-    let (width, height) = probed.upright(metadata.orientation);
+    let orientation = if probed.oriented_by_container {
+        1
+    } else {
+        metadata.orientation
+    };
+    let (width, height) = probed.upright(orientation);
     let specs = (job.specs)(width);
     // The fingerprints are taken from a 256-px copy.
     let needed = specs
@@ -285,7 +290,7 @@ pub fn process(
         .chain(job.fingerprints.then_some(256))
         .max()
         .unwrap_or(1);
-    let pixels = decode_upright(&bytes, limits, metadata.orientation, Some(needed))?;
+    let pixels = decode_upright(&bytes, limits, orientation, Some(needed))?;
     let renditions = render(&pixels, &specs, &metadata, job.embed)?;
     let fingerprints = job.fingerprints.then(|| Fingerprints {
         placeholder: placeholder(&pixels),

@@ -1,0 +1,105 @@
+//! HEIC and AVIF stills through libheif. Debian 12 ships libheif 1.15, so
+//! this uses libheif-rs 0.18 with libheif-sys pinned to its 1.14 bindings
+//! (newer bindings refuse anything below 1.16). libheif applies the
+//! container's rotation and mirroring itself, so EXIF orientation must not
+//! be applied again.
+
+use crate::probe::check_pixels;
+use crate::render::Pixels;
+use crate::{DecodeLimits, ImagingError};
+use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, RgbChroma};
+
+/// `image/heic` or `image/avif` if `bytes` is a HEIF-family still image.
+pub(crate) fn media_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.get(4..8) != Some(b"ftyp") {
+        return None;
+    }
+    let size = usize::try_from(u32::from_be_bytes(bytes.get(0..4)?.try_into().ok()?)).ok()?;
+    let brands = bytes.get(8..size.min(bytes.len()).max(12))?;
+    let brand = |b: &[u8]| brands.chunks_exact(4).any(|c| c == b);
+    let major = &brands[..4];
+    if major == b"avif" || (major == b"mif1" && brand(b"avif")) {
+        Some("image/avif")
+    } else if [&b"heic"[..], b"heix", b"heim", b"heis", b"mif1"].contains(&major) {
+        Some("image/heic")
+    } else {
+        None
+    }
+}
+
+fn primary(bytes: &[u8]) -> Result<(HeifContext, ImageHandle), ImagingError> {
+    let context = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
+    let handle = context.primary_image_handle().map_err(corrupt)?;
+    Ok((context, handle))
+}
+
+/// Width and height as displayed, read from the container alone.
+pub(crate) fn dimensions(bytes: &[u8], limits: DecodeLimits) -> Result<(u32, u32), ImagingError> {
+    let (_context, handle) = primary(bytes)?;
+    let (width, height) = (handle.width(), handle.height());
+    check_pixels(width, height, limits)?;
+    Ok((width, height))
+}
+
+/// Decodes the primary image, upright, to 8-bit RGB(A) in its own colour
+/// space; the caller converts to sRGB with the returned ICC profile.
+pub(crate) fn decode(
+    bytes: &[u8],
+    limits: DecodeLimits,
+) -> Result<(Pixels, Option<Vec<u8>>), ImagingError> {
+    let (_context, handle) = primary(bytes)?;
+    check_pixels(handle.width(), handle.height(), limits)?;
+    let alpha = handle.has_alpha_channel();
+    let chroma = if alpha {
+        RgbChroma::Rgba
+    } else {
+        RgbChroma::Rgb
+    };
+    let image = handle
+        .decode(ColorSpace::Rgb(chroma), None)
+        .map_err(corrupt)?;
+    let planes = image.planes();
+    let plane = planes
+        .interleaved
+        .ok_or_else(|| ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into()))?;
+    let row = plane.width as usize * if alpha { 4 } else { 3 };
+    let data: Vec<u8> = plane
+        .data
+        .chunks(plane.stride)
+        .take(plane.height as usize)
+        .flat_map(|line| &line[..row])
+        .copied()
+        .collect();
+    let icc = handle.color_profile_raw().map(|profile| profile.data);
+    let pixels = Pixels {
+        width: plane.width,
+        height: plane.height,
+        alpha,
+        data,
+    };
+    Ok((pixels, icc))
+}
+
+/// The EXIF (as TIFF bytes) and XMP blocks of the primary image.
+pub(crate) fn metadata(bytes: &[u8]) -> (Option<Vec<u8>>, Option<String>) {
+    let Ok((_context, handle)) = primary(bytes) else {
+        return (None, None);
+    };
+    let block = |kind: &[u8; 4]| -> Option<Vec<u8>> {
+        let mut ids: [ItemId; 1] = [0];
+        (handle.metadata_block_ids(&mut ids, kind) > 0)
+            .then(|| handle.metadata(ids[0]).ok())
+            .flatten()
+    };
+    // HEIF's Exif item starts with the offset of the TIFF header.
+    let exif = block(b"Exif").and_then(|exif| {
+        let offset = u32::from_be_bytes(exif.get(0..4)?.try_into().ok()?) as usize;
+        exif.get(4 + offset..).map(<[u8]>::to_vec)
+    });
+    let xmp = block(b"mime").map(|xmp| String::from_utf8_lossy(&xmp).into_owned());
+    (exif, xmp)
+}
+
+fn corrupt(err: impl std::fmt::Display) -> ImagingError {
+    ImagingError::Corrupt(format!("HEIF: {err}"))
+}
