@@ -71,11 +71,21 @@ impl Photodesk {
         // Flagging and inserting under one lock, so photos ingested at the
         // same time see each other.
         let _catalogue = self.catalogue.lock().await;
-        if !staged.duplicate {
-            self.flag_near_duplicates([&mut staged.record]).await?;
-        }
+        let flagged = if staged.duplicate {
+            Ok(())
+        } else {
+            self.flag_near_duplicates([&mut staged.record]).await
+        };
         let near = staged.record.near_duplicate_of.clone();
-        match self.db.insert_photo(staged.record.clone()).await {
+        let inserted = match flagged {
+            Ok(()) => self
+                .db
+                .insert_photo(staged.record.clone())
+                .await
+                .map_err(CoreError::from),
+            Err(err) => Err(err),
+        };
+        match inserted {
             Ok((photo, created)) => {
                 let outcome = match (created, near) {
                     (false, _) => IngestOutcome::Duplicate,
@@ -86,7 +96,7 @@ impl Photodesk {
             }
             Err(err) => {
                 self.remove_unreferenced(&staged.created_keys).await;
-                Err(err.into())
+                Err(err)
             }
         }
     }
