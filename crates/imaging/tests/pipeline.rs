@@ -487,3 +487,27 @@ fn a_camera_avif_gives_its_exif_and_renders() {
     assert_eq!((processed.width, processed.height), (5472, 3648));
     assert_eq!(processed.renditions[0].height, 427);
 }
+
+#[test]
+fn extreme_shapes_render_in_every_format() {
+    for (w, h) in [(1, 1), (1, 3000), (3000, 1), (7, 2500), (2500, 7)] {
+        let photo = encode(
+            &DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
+                Rgb([(x % 256) as u8, (y % 256) as u8, 100])
+            })),
+            ImageFormat::Png,
+        );
+        for format in RenditionFormat::ALL {
+            let processed = process(
+                photo.clone().into(),
+                LIMITS,
+                &job(&[320, 640, 1024, 1600, 2048], format),
+            )
+            .unwrap_or_else(|e| panic!("{w}×{h} {format}: {e}"));
+            let widest = processed.renditions.last().unwrap();
+            assert_eq!(widest.width, w.min(2048), "{w}×{h} {format}");
+            assert!(widest.height >= 1);
+            assert!(!processed.fingerprints.unwrap().placeholder.is_empty());
+        }
+    }
+}

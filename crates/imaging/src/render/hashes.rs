@@ -10,16 +10,12 @@ use image_hasher::{HashAlg, HasherConfig, ImageHash};
 /// page can paint before the image arrives.
 pub fn placeholder(pixels: &Pixels) -> String {
     // ThumbHash works on at most 100×100 pixels.
-    let longest = pixels.width.max(pixels.height);
-    let small = if longest > 100 {
-        let width = (u64::from(pixels.width) * 100 / u64::from(longest)).max(1) as u32;
-        pixels.resized(width).ok()
-    } else {
-        None
+    let Ok(small) = pixels.fitted(100) else {
+        return String::new();
     };
-    let small = small.as_ref().unwrap_or(pixels);
+    let (width, height) = (small.width as usize, small.height as usize);
     let rgba: Vec<u8> = if small.alpha {
-        small.data.clone()
+        small.data
     } else {
         small
             .data
@@ -27,7 +23,7 @@ pub fn placeholder(pixels: &Pixels) -> String {
             .flat_map(|p| [p[0], p[1], p[2], 255])
             .collect()
     };
-    let hash = thumbhash::rgba_to_thumb_hash(small.width as usize, small.height as usize, &rgba);
+    let hash = thumbhash::rgba_to_thumb_hash(width, height, &rgba);
     base64::engine::general_purpose::STANDARD.encode(hash)
 }
 
@@ -35,9 +31,7 @@ pub fn placeholder(pixels: &Pixels) -> String {
 /// exposure changes move it by a few bits; a different photo by many.
 pub fn perceptual_hash(pixels: &Pixels) -> String {
     // Hashing a small copy is as good and far quicker than the full image.
-    let small = pixels
-        .resized(256.min(pixels.width))
-        .unwrap_or_else(|_| pixels.clone());
+    let small = pixels.fitted(256).unwrap_or_else(|_| pixels.clone());
     let rgb: Vec<u8> = if small.alpha {
         small
             .data

@@ -171,9 +171,23 @@ impl Pixels {
     /// Resized to `width` (never wider than now), keeping the aspect ratio.
     pub fn resized(&self, width: u32) -> Result<Pixels, ImagingError> {
         let width = width.clamp(1, self.width);
-        let height = ((u64::from(self.height) * u64::from(width) + u64::from(self.width) / 2)
-            / u64::from(self.width))
-        .max(1) as u32;
+        self.resized_to(width, scaled(self.height, width, self.width))
+    }
+
+    /// Shrunk so neither side exceeds `side` (never enlarged), keeping the
+    /// aspect ratio: for the fingerprints, whatever the shape of the photo.
+    pub(crate) fn fitted(&self, side: u32) -> Result<Pixels, ImagingError> {
+        let longest = self.width.max(self.height);
+        if longest <= side {
+            return Ok(self.clone());
+        }
+        self.resized_to(
+            scaled(self.width, side, longest),
+            scaled(self.height, side, longest),
+        )
+    }
+
+    fn resized_to(&self, width: u32, height: u32) -> Result<Pixels, ImagingError> {
         if width == self.width && height == self.height {
             return Ok(self.clone());
         }
@@ -199,6 +213,13 @@ impl Pixels {
             data: target.into_vec(),
         })
     }
+}
+
+/// `value × numerator / denominator`, rounded, at least 1.
+fn scaled(value: u32, numerator: u32, denominator: u32) -> u32 {
+    ((u64::from(value) * u64::from(numerator) + u64::from(denominator) / 2)
+        / u64::from(denominator))
+    .max(1) as u32
 }
 
 /// Encodes `pixels` (already decoded and upright) to every spec. Widths are
