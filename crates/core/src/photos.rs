@@ -316,7 +316,9 @@ impl Photodesk {
     }
 
     /// A rendition's bytes and media type, by the original's SHA-256 and the
-    /// rendition's file name (as in [`RenditionSpec::file_name`]).
+    /// rendition's file name (as in [`RenditionSpec::file_name`]). Both are
+    /// checked, then the key they make is read straight from the blob store:
+    /// pages ask for many renditions, and none needs a database query.
     pub async fn rendition(
         &self,
         sha256: &str,
@@ -324,22 +326,28 @@ impl Photodesk {
     ) -> Result<(Bytes, &'static str), CoreError> {
         let not_found = || CoreError::NotFound(format!("no rendition {file_name}"));
         let spec = RenditionSpec::from_file_name(file_name).ok_or_else(not_found)?;
-        let photo = self.photo(sha256).await?;
-        let key = rendition_key(&photo.sha256, file_name);
-        if !photo.renditions.iter().any(|r| r.key == key) {
+        if !is_sha256(sha256) {
             return Err(not_found());
         }
-        let bytes = self.blobs.get(&key).await?;
+        let bytes = self.blobs.get(&rendition_key(sha256, file_name)).await?;
         Ok((bytes, spec.format.media_type()))
     }
 
     async fn photo(&self, sha256: &str) -> Result<Photo, CoreError> {
         let not_found = || CoreError::NotFound(format!("no photo {sha256}"));
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !is_sha256(sha256) {
             return Err(not_found());
         }
         self.db.photo_by_sha256(sha256).await?.ok_or_else(not_found)
     }
+}
+
+/// Lower-case hex SHA-256, as every key uses: anything else names nothing.
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A stored photo as a record to insert again (inserting it is a no-op).

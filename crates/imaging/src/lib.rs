@@ -2,6 +2,7 @@
 //! benchmarked and fuzzed alone. Only this crate names image codecs.
 
 mod heif;
+mod jpeg;
 mod metadata;
 mod probe;
 pub mod render;

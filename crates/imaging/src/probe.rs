@@ -19,11 +19,12 @@ pub struct Probed {
 impl Probed {
     /// Width and height as displayed: orientations 5–8 swap the sides.
     pub fn upright(&self, orientation: u8) -> (u32, u32) {
-        if !self.oriented_by_container && (5..=8).contains(&orientation) {
-            (self.stored_height, self.stored_width)
+        let orientation = if self.oriented_by_container {
+            1
         } else {
-            (self.stored_width, self.stored_height)
-        }
+            orientation
+        };
+        upright_size(self.stored_width, self.stored_height, orientation)
     }
 }
 
@@ -51,7 +52,7 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
         ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
     })?;
     let media_type = media_type(format)?;
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+    if format == ImageFormat::Jpeg && !crate::jpeg::is_complete(bytes) {
         return Err(ImagingError::Corrupt(
             "JPEG ends before its image data does (no end-of-image marker)".into(),
         ));
@@ -67,6 +68,15 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
         stored_height,
         oriented_by_container: false,
     })
+}
+
+/// Width and height as displayed: EXIF orientations 5–8 swap the sides.
+pub(crate) fn upright_size(width: u32, height: u32, orientation: u8) -> (u32, u32) {
+    if (5..=8).contains(&orientation) {
+        (height, width)
+    } else {
+        (width, height)
+    }
 }
 
 /// Refuses images over the pixel limit, and images with no pixels.
@@ -88,34 +98,6 @@ pub(crate) fn check_pixels(
         return Err(ImagingError::Corrupt("image has no pixels".into()));
     }
     Ok(())
-}
-
-/// True if an end-of-image marker follows the first start-of-scan. The JPEG
-/// decoder pads a truncated scan with grey instead of failing, so a file cut
-/// short in transfer would otherwise be accepted. Markers before the scan
-/// are skipped by their lengths, so an EXIF thumbnail's own end marker does
-/// not count; inside the scan `FF` is byte-stuffed, so `FF D9` there is real.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let mut at = 2; // after SOI
-    while at + 4 <= bytes.len() {
-        if bytes[at] != 0xFF {
-            return false;
-        }
-        let marker = bytes[at + 1];
-        if marker == 0xFF {
-            at += 1; // fill byte
-            continue;
-        }
-        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-        let next = at + 2 + length;
-        if marker == 0xDA {
-            return bytes
-                .get(next..)
-                .is_some_and(|scan| memchr::memmem::find(scan, &[0xFF, 0xD9]).is_some());
-        }
-        at = next;
-    }
-    false
 }
 
 fn media_type(format: ImageFormat) -> Result<&'static str, ImagingError> {

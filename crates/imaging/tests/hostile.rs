@@ -58,13 +58,11 @@ fn every_truncation_is_refused_and_never_panics() {
 fn flipped_bytes_never_panic() {
     let whole = fixture();
     let end = whole.len();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut random = xorshift(0x9E37_79B9_7F4A_7C15);
     for _ in 0..100 {
         let mut bytes = whole.clone();
         for _ in 0..16 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = random();
             bytes[(state as usize) % end] = (state >> 40) as u8;
         }
         let _ = read_metadata(bytes::Bytes::copy_from_slice(&bytes));
@@ -80,16 +78,14 @@ fn mangled_heif_containers_get_errors_not_crashes() {
     .unwrap();
     // 20 MP is over this test's limit: intact, it is refused from the header.
     assert!(check(&whole).unwrap_err().is_too_large());
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut random = xorshift(0x2545_F491_4F6C_DD1D);
     for round in 0..200 {
         let mut bytes = whole.clone();
         if round % 2 == 0 {
-            bytes.truncate((state as usize) % whole.len());
+            bytes.truncate((random() as usize) % whole.len());
         }
         for _ in 0..8 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = random();
             // The container boxes (ftyp, meta, iloc, ispe…) sit in the first kilobytes.
             let at = (state as usize) % 4096.min(bytes.len().max(1));
             if let Some(byte) = bytes.get_mut(at) {
@@ -98,5 +94,15 @@ fn mangled_heif_containers_get_errors_not_crashes() {
         }
         let _ = read_metadata(bytes::Bytes::copy_from_slice(&bytes));
         let _ = check(&bytes);
+    }
+}
+
+/// A small deterministic generator, so failures reproduce.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
     }
 }

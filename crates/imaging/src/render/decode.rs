@@ -2,7 +2,7 @@
 
 use super::color::{to_srgb, IccSource};
 use super::Pixels;
-use crate::probe::check_pixels;
+use crate::probe::{check_pixels, upright_size};
 use crate::{DecodeLimits, ImagingError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
@@ -49,17 +49,13 @@ fn decode_jpeg(
     orientation: u8,
     min_width: Option<u32>,
 ) -> Result<Pixels, ImagingError> {
-    let icc = jpeg_icc_profile(bytes);
+    let icc = crate::jpeg::icc_profile(bytes);
     let mut decompressor = Decompressor::new().map_err(internal)?;
     let header = decompressor.read_header(bytes).map_err(corrupt)?;
     let (width, height) = (dimension(header.width)?, dimension(header.height)?);
     check_pixels(width, height, limits)?;
 
-    let upright_width = if (5..=8).contains(&orientation) {
-        height
-    } else {
-        width
-    };
+    let (upright_width, _) = upright_size(width, height, orientation);
     let factor = shrink_factor(upright_width, min_width);
     decompressor.set_scaling_factor(factor).map_err(internal)?;
     let scaled = header.scaled(factor);
@@ -86,60 +82,12 @@ fn decode_jpeg(
     let (w, h) = (dimension(scaled.width)?, dimension(scaled.height)?);
     if cmyk {
         let mut cmyk = image.pixels;
-        if has_adobe_marker(bytes) {
-            // Photoshop stores CMYK inverted and says so with an APP14 "Adobe" segment.
+        if crate::jpeg::has_adobe_marker(bytes) {
             cmyk.iter_mut().for_each(|v| *v = 255 - *v);
         }
         return to_srgb(IccSource::Cmyk(cmyk), icc.as_deref(), w, h);
     }
     to_srgb(IccSource::Rgb(image.pixels), icc.as_deref(), w, h)
-}
-
-/// The marker segments before the first scan, as (marker, payload). Walked
-/// here rather than with img-parts because that parses (and copies) the
-/// whole file, and only the header is needed.
-fn jpeg_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
-    let mut at = 2;
-    std::iter::from_fn(move || {
-        while at + 4 <= bytes.len() && bytes[at] == 0xFF {
-            let marker = bytes[at + 1];
-            if marker == 0xFF {
-                at += 1;
-                continue;
-            }
-            if marker == 0xDA {
-                return None;
-            }
-            let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-            let payload = bytes.get(at + 4..at + 2 + length.max(2))?;
-            at += 2 + length;
-            return Some((marker, payload));
-        }
-        None
-    })
-}
-
-/// The ICC profile from APP2 `ICC_PROFILE` segments, joined in their stated order.
-fn jpeg_icc_profile(bytes: &[u8]) -> Option<Vec<u8>> {
-    const TAG: &[u8] = b"ICC_PROFILE\0";
-    let mut chunks: Vec<(u8, &[u8])> = jpeg_segments(bytes)
-        .filter(|(marker, payload)| *marker == 0xE2 && payload.starts_with(TAG))
-        .filter_map(|(_, payload)| Some((*payload.get(TAG.len())?, payload.get(TAG.len() + 2..)?)))
-        .collect();
-    if chunks.is_empty() {
-        return None;
-    }
-    chunks.sort_by_key(|(sequence, _)| *sequence);
-    Some(
-        chunks
-            .into_iter()
-            .flat_map(|(_, data)| data.iter().copied())
-            .collect(),
-    )
-}
-
-fn has_adobe_marker(bytes: &[u8]) -> bool {
-    jpeg_segments(bytes).any(|(marker, payload)| marker == 0xEE && payload.starts_with(b"Adobe"))
 }
 
 /// The smallest DCT scale (n/8) that still leaves the upright width at or

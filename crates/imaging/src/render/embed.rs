@@ -25,8 +25,9 @@ pub(crate) fn into_jpeg(jpeg: Vec<u8>, metadata: &PhotoMetadata, options: EmbedO
     let Some(xmp) = xmp_packet(metadata, options) else {
         return jpeg;
     };
-    let Ok(mut parsed) = Jpeg::from_bytes(Bytes::from(jpeg.clone())) else {
-        return jpeg;
+    let jpeg = Bytes::from(jpeg);
+    let Ok(mut parsed) = Jpeg::from_bytes(jpeg.clone()) else {
+        return jpeg.to_vec();
     };
     let mut payload = XMP_SIGNATURE.to_vec();
     payload.extend_from_slice(xmp.as_bytes());
@@ -47,8 +48,9 @@ pub(crate) fn into_webp(webp: Vec<u8>, metadata: &PhotoMetadata, options: EmbedO
     let Some(xmp) = xmp_packet(metadata, options) else {
         return webp;
     };
-    let Ok(mut parsed) = WebP::from_bytes(Bytes::from(webp.clone())) else {
-        return webp;
+    let webp = Bytes::from(webp);
+    let Ok(mut parsed) = WebP::from_bytes(webp.clone()) else {
+        return webp.to_vec();
     };
     parsed.chunks_mut().push(RiffChunk::new(
         *b"XMP ",

@@ -1,0 +1,76 @@
+//! The marker segments of a JPEG header, walked without copying: the probe
+//! needs where the scan starts, the decoder the ICC and Adobe segments.
+//! img-parts parses (and copies) the whole file, which is more than either
+//! needs.
+
+/// One marker segment before (or of) the first scan.
+pub(crate) struct Segment<'a> {
+    pub marker: u8,
+    pub payload: &'a [u8],
+    /// Offset just past the segment; for the start of scan, where the
+    /// entropy-coded data begins.
+    pub end: usize,
+}
+
+/// The segments after SOI up to and including the first start-of-scan.
+/// Stops early at anything that is not a marker or runs past the end.
+pub(crate) fn segments(bytes: &[u8]) -> impl Iterator<Item = Segment<'_>> {
+    let mut at = 2; // after SOI
+    let mut done = false;
+    std::iter::from_fn(move || {
+        while !done && at + 4 <= bytes.len() && bytes[at] == 0xFF {
+            let marker = bytes[at + 1];
+            if marker == 0xFF {
+                at += 1; // fill byte
+                continue;
+            }
+            let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+            let end = at + 2 + length;
+            let payload = bytes.get(at + 4..end.max(at + 4))?;
+            at = end;
+            done = marker == 0xDA;
+            return Some(Segment {
+                marker,
+                payload,
+                end,
+            });
+        }
+        None
+    })
+}
+
+/// True if an end-of-image marker follows the first start-of-scan. The JPEG
+/// decoder pads a truncated scan with grey instead of failing, so a file cut
+/// short in transfer would otherwise be accepted. Markers before the scan
+/// are skipped by their lengths, so an EXIF thumbnail's own end marker does
+/// not count; inside the scan `FF` is byte-stuffed, so `FF D9` there is real.
+pub(crate) fn is_complete(bytes: &[u8]) -> bool {
+    segments(bytes)
+        .find(|segment| segment.marker == 0xDA)
+        .and_then(|scan| bytes.get(scan.end..))
+        .is_some_and(|scan| memchr::memmem::find(scan, &[0xFF, 0xD9]).is_some())
+}
+
+/// The ICC profile from APP2 `ICC_PROFILE` segments, joined in their stated order.
+pub(crate) fn icc_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+    const TAG: &[u8] = b"ICC_PROFILE\0";
+    let mut chunks: Vec<(u8, &[u8])> = segments(bytes)
+        .filter(|s| s.marker == 0xE2 && s.payload.starts_with(TAG))
+        .filter_map(|s| Some((*s.payload.get(TAG.len())?, s.payload.get(TAG.len() + 2..)?)))
+        .collect();
+    if chunks.is_empty() {
+        return None;
+    }
+    chunks.sort_by_key(|(sequence, _)| *sequence);
+    Some(
+        chunks
+            .into_iter()
+            .flat_map(|(_, data)| data.iter().copied())
+            .collect(),
+    )
+}
+
+/// Photoshop stores CMYK inverted and says so with an APP14 "Adobe" segment.
+pub(crate) fn has_adobe_marker(bytes: &[u8]) -> bool {
+    segments(bytes).any(|s| s.marker == 0xEE && s.payload.starts_with(b"Adobe"))
+}
