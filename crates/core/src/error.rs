@@ -6,7 +6,7 @@ use photodesk_db::DbError;
 use photodesk_imaging::ImagingError;
 use photodesk_storage::StorageError;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum CoreError {
     #[error("{0}")]
     NotFound(String),

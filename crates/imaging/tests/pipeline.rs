@@ -251,6 +251,16 @@ fn ladder_never_upscales_and_every_format_decodes() {
         let specs = RenditionSpec::ladder(700, format);
         let widths: Vec<u32> = specs.iter().map(|s| s.width).collect();
         assert_eq!(widths, [320, 640, 700]);
+        // Wide photos: JPEG alone adds the 1200-px link-preview width.
+        let wide: Vec<u32> = RenditionSpec::ladder(4000, format)
+            .iter()
+            .map(|s| s.width)
+            .collect();
+        if format == RenditionFormat::Jpeg {
+            assert_eq!(wide, [320, 640, 1024, 1200, 1600, 2048]);
+        } else {
+            assert_eq!(wide, [320, 640, 1024, 1600, 2048]);
+        }
         let processed = process(
             photo.clone().into(),
             LIMITS,

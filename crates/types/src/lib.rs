@@ -183,6 +183,7 @@ pub struct StorySummary {
     pub headline: String,
     pub status: StoryStatus,
     pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
     pub slide_count: u32,
     pub cover: Option<Photo>,
     /// Alt text of the cover slide, for the teaser image.

@@ -3,6 +3,7 @@
 //! [`error`] is the one place where a failure becomes a status code.
 
 mod api;
+mod assets;
 mod error;
 mod public;
 mod templates;
@@ -13,18 +14,34 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 
+/// The site's name in titles, feeds and structured data.
+pub const SITE_NAME: &str = "Photodesk";
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub app: Photodesk,
     templates: Arc<templates::Templates>,
+    assets: Arc<assets::Assets>,
+    cache: public::PageCache,
+    /// Scheme and host for absolute URLs, without a trailing slash; from the
+    /// request's `Host` when not configured.
+    base_url: Option<Arc<str>>,
 }
 
 impl AppState {
-    pub fn new(app: Photodesk) -> Self {
+    pub fn new(app: Photodesk, base_url: Option<String>) -> Self {
+        let assets = assets::Assets::new();
+        let templates = templates::Templates::new(&[
+            ("assets", assets.urls()),
+            ("site_name", SITE_NAME.into()),
+        ]);
         AppState {
             app,
-            templates: Arc::new(templates::Templates::new()),
+            templates: Arc::new(templates),
+            assets: Arc::new(assets),
+            cache: public::PageCache::new(),
+            base_url: base_url.map(Into::into),
         }
     }
 }
@@ -33,7 +50,10 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(public::routes())
-        .nest("/api/v1", api::routes())
+        .nest(
+            "/api/v1",
+            api::routes().layer(tower_http::compression::CompressionLayer::new()),
+        )
         .fallback(public::not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

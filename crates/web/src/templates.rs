@@ -8,15 +8,35 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub fn new() -> Self {
+    /// `globals` are values every template sees (asset URLs, site name).
+    pub fn new(globals: &[(&'static str, Value)]) -> Self {
         let mut env = Environment::new();
         env.set_formatter(html_formatter);
+        // HTML and every XML flavour (feeds, sitemap) escape the same five
+        // characters; `&#x27;` is valid XML too.
+        env.set_auto_escape_callback(|name| {
+            if [".html", ".xml", ".rss", ".atom"]
+                .iter()
+                .any(|extension| name.ends_with(extension))
+            {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        for (name, value) in globals {
+            env.add_global(*name, value.clone());
+        }
         for (name, source) in [
             ("base.html", include_str!("../templates/base.html")),
             ("home.html", include_str!("../templates/home.html")),
             ("story.html", include_str!("../templates/story.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("picture.html", include_str!("../templates/picture.html")),
+            ("feed.rss", include_str!("../templates/feed.rss")),
+            ("feed.atom", include_str!("../templates/feed.atom")),
+            ("media.xml", include_str!("../templates/media.xml")),
+            ("sitemap.xml", include_str!("../templates/sitemap.xml")),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("built-in template {name} is broken: {e}"));

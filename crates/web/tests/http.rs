@@ -26,7 +26,7 @@ impl Reply {
 }
 
 async fn get(t: &TestApp, uri: &str) -> Reply {
-    let response = app(AppState::new(t.app.clone()))
+    let response = app(AppState::new(t.app.clone(), None))
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -126,15 +126,48 @@ async fn a_slide_url_opens_the_story_at_that_slide() {
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert_eq!(html.matches("<figure").count(), 12);
-    let current = html
-        .find("id=\"slide-5\" tabindex=\"-1\" autofocus")
-        .expect("slide 5 is focused on load");
-    let caption = html.find("The venue of the 8th Russia-China EXPO").unwrap();
-    assert!(current < caption);
+    let tag = figure_tag(&html, 5);
+    assert!(tag.contains("class=\"slide is-current\""), "{tag}");
+    assert!(
+        tag.contains("tabindex=\"-1\" autofocus"),
+        "slide 5 is focused on load"
+    );
     assert_eq!(html.matches("autofocus").count(), 1);
+    assert!(!figure_tag(&html, 1).contains("is-current"));
+    let current = html.find("id=\"slide-5\"").unwrap();
+    let figure = html[current..].split("</figure>").next().unwrap();
+    assert!(figure.contains("The venue of the 8th Russia-China EXPO"));
+    // The slide page is a view of the story: search engines index the story.
     assert!(html.contains(&format!(
-        "<link rel=\"canonical\" href=\"/stories/{SLUG}\">"
+        "<link rel=\"canonical\" href=\"http://localhost/stories/{SLUG}\">"
     )));
+    assert!(
+        html.contains("<title>Photos: Putin Visits China&#x27;s Harbin (photo 5 of 12)</title>")
+    );
+    // Previous and next lead to the neighbouring slide pages, also without script.
+    assert!(html.contains(&format!(
+        "class=\"slideshow-prev\" href=\"/stories/{SLUG}/4\""
+    )));
+    assert!(html.contains(&format!(
+        "class=\"slideshow-next\" href=\"/stories/{SLUG}/6\""
+    )));
+}
+
+/// The start tag of slide `n` (the carousel group around its `<figure>`).
+fn figure_tag(html: &str, n: usize) -> &str {
+    let start = html.find("<div class=\"slide").unwrap();
+    let at = html[start..]
+        .match_indices("<div class=\"slide")
+        .map(|(i, _)| start + i)
+        .find(|&i| {
+            html[i..]
+                .split('>')
+                .next()
+                .unwrap()
+                .contains(&format!("id=\"slide-{n}\""))
+        })
+        .unwrap_or_else(|| panic!("no figure for slide {n}"));
+    html[at..].split_inclusive('>').next().unwrap()
 }
 
 #[tokio::test]

@@ -279,7 +279,7 @@ impl Database for SqliteDatabase {
             Visibility::All => (false, None),
         };
         let rows = sqlx::query(&format!(
-            "SELECT st.id, st.slug, st.headline, st.status, st.published_at,
+            "SELECT st.id, st.slug, st.headline, st.status, st.published_at, st.updated_at,
                     (SELECT COUNT(*) FROM slides WHERE story_id = st.id) AS slide_count,
                     cover.alt_text AS cover_alt, {PHOTO_COLUMNS}
              FROM stories st
@@ -308,6 +308,7 @@ impl Database for SqliteDatabase {
                     headline: row.try_get("headline")?,
                     status: status_from_row(row)?,
                     published_at: row.try_get("published_at")?,
+                    updated_at: row.try_get("updated_at")?,
                     slide_count: row.try_get("slide_count")?,
                     cover_alt: row
                         .try_get::<Option<String>, _>("cover_alt")?

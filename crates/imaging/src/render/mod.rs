@@ -22,6 +22,10 @@ use photodesk_types::{PhotoMetadata, RenditionFormat};
 /// The widths every photo gets, narrowest first.
 pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
 
+/// The JPEG width link previews want (Open Graph, Twitter cards: 1200 px).
+/// Only JPEG gets it: every sharing crawler reads JPEG, not all read AVIF.
+pub const SHARING_WIDTH: u32 = 1200;
+
 /// Bumped whenever the pixels this pipeline produces change, so rendition
 /// keys (and their immutable URLs) change with them.
 pub const PIPELINE_VERSION: u32 = 1;
@@ -75,9 +79,13 @@ impl RenditionSpec {
 
     /// The standard ladder in one format for a photo `upright_width` wide:
     /// never upscaled, and a photo narrower than the smallest width gets one
-    /// rendition at its own width.
+    /// rendition at its own width. JPEG also gets the [`SHARING_WIDTH`].
     pub fn ladder(upright_width: u32, format: RenditionFormat) -> Vec<RenditionSpec> {
-        widths_for(upright_width, &LADDER_WIDTHS)
+        let mut wanted = LADDER_WIDTHS.to_vec();
+        if format == RenditionFormat::Jpeg {
+            wanted.push(SHARING_WIDTH);
+        }
+        widths_for(upright_width, &wanted)
             .into_iter()
             .map(|width| RenditionSpec {
                 width,

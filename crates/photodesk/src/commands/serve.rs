@@ -18,7 +18,12 @@ pub async fn serve(app: Photodesk, config: &Config, path: &str) -> anyhow::Resul
     tracing::info!(%address, data_dir = %config.data_dir.display(), "serving");
     // AVIF renditions missing (new photos, an interrupted run) are made meanwhile.
     app.spawn_rendition_worker();
-    photodesk_web::serve(AppState::new(app), listener, shutdown_signal()).await?;
+    photodesk_web::serve(
+        AppState::new(app, config.base_url.clone()),
+        listener,
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,34 +1,86 @@
 //! Pages for readers. They work without JavaScript; every slide has its own
-//! URL (`/stories/{slug}/{n}`).
+//! URL (`/stories/{slug}/{n}`). Pages, feeds and the sitemap are rendered
+//! into a [`PageCache`] and answered with validators and compressed bodies.
 
+mod representation;
 mod views;
 
+pub use representation::Representation;
 pub use views::{original_url, rendition_url};
 
 use crate::error::PageError;
-use crate::AppState;
+use crate::{AppState, SITE_NAME};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use chrono::{DateTime, Utc};
+use minijinja::context;
 use photodesk_core::CoreError;
-use serde::Deserialize;
+use photodesk_types::StoryWithSlides;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use views::SlideMedia;
 
 /// Stories per home page.
 pub const PAGE_SIZE: u32 = 20;
+/// Stories in the feeds.
+const FEED_SIZE: u32 = 20;
+/// The sitemap protocol's limits: URLs per sitemap, images per URL.
+const SITEMAP_URLS: u32 = 50_000;
+const SITEMAP_IMAGES: usize = 1_000;
 /// Content-addressed responses never change.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-const SITE_CSS: &str = include_str!("../../assets/site.css");
+/// Pages may change (corrections): browsers revalidate after a minute.
+const PAGE_CACHING: &str = "public, max-age=60";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/stories/{slug}", get(story))
         .route("/stories/{slug}/{n}", get(slide))
+        .route("/feed.rss", get(rss))
+        .route("/feed.atom", get(atom))
+        .route("/sitemap.xml", get(sitemap))
+        .route("/robots.txt", get(robots))
         .route("/originals/{sha256}", get(original))
         .route("/renditions/{sha256}/{file}", get(rendition))
-        .route("/assets/site.css", get(site_css))
+        .route("/assets/{file}", get(asset))
+}
+
+/// Rendered public responses, shared by all readers for a short while.
+///
+/// A page costs a database read and a template render; a popular story is
+/// asked for thousands of times a second. Each rendering is reused for one
+/// second (pages) or a minute (feeds, sitemap: many reads each), so an
+/// edit shows within that time on every instance without any invalidation
+/// between instances. Errors are not kept.
+#[derive(Clone)]
+pub struct PageCache {
+    pages: moka::future::Cache<String, Arc<Representation>>,
+    listings: moka::future::Cache<String, Arc<Representation>>,
+}
+
+impl PageCache {
+    pub fn new() -> Self {
+        let cache = |ttl| {
+            moka::future::Cache::builder()
+                // Bounded by bytes, not entries: 64 MB of pages at most.
+                .weigher(|key: &String, value: &Arc<Representation>| {
+                    (key.len() + value.weight()).try_into().unwrap_or(u32::MAX)
+                })
+                .max_capacity(64 << 20)
+                .time_to_live(ttl)
+                .build()
+        };
+        PageCache {
+            pages: cache(Duration::from_secs(1)),
+            listings: cache(Duration::from_secs(60)),
+        }
+    }
 }
 
 impl AppState {
@@ -39,11 +91,57 @@ impl AppState {
         }
     }
 
-    fn page(&self, name: &str, context: impl serde::Serialize) -> Result<Response, PageError> {
+    fn render(&self, name: &str, context: impl Serialize) -> Result<String, CoreError> {
         self.templates
             .render(name, context)
-            .map(|html| Html(html).into_response())
-            .map_err(|e| self.page_error(CoreError::Internal(format!("template {name}: {e}"))))
+            .map_err(|e| CoreError::Internal(format!("template {name}: {e}")))
+    }
+
+    /// `http(s)://host` for absolute links: the configured base URL, else
+    /// the request's `Host` (only if it looks like a host name).
+    fn origin(&self, request: &HeaderMap) -> String {
+        if let Some(base) = &self.base_url {
+            return base.to_string();
+        }
+        let host = request
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.len() <= 255
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+            })
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
+
+    /// Answers from the cache, or runs `build` (given the origin) and keeps
+    /// its result. The key includes the origin: a page built for one `Host`
+    /// is never served to another.
+    async fn cached<F, Fut>(
+        &self,
+        request: &HeaderMap,
+        listing: bool,
+        path: &str,
+        build: F,
+    ) -> Result<Response, PageError>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<Representation, CoreError>> + Send,
+    {
+        let origin = self.origin(request);
+        let cache = if listing {
+            &self.cache.listings
+        } else {
+            &self.cache.pages
+        };
+        let key = format!("{origin}{path}");
+        let representation = cache
+            .try_get_with(key, async { build(origin).await.map(Arc::new) })
+            .await
+            .map_err(|err| self.page_error((*err).clone()))?;
+        Ok(representation.respond(request))
     }
 }
 
@@ -55,6 +153,7 @@ struct HomeQuery {
 async fn home(
     State(state): State<AppState>,
     Query(query): Query<HomeQuery>,
+    request: HeaderMap,
 ) -> Result<Response, PageError> {
     let page: u32 = match query.page.as_deref() {
         None => 1,
@@ -64,56 +163,256 @@ async fn home(
             .filter(|p| (1..=100_000).contains(p))
             .ok_or_else(|| state.page_error(CoreError::NotFound("no such page".into())))?,
     };
-    // One extra row tells whether a next page exists.
-    let mut stories = state
-        .app
-        .public_stories(PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+    let path = format!("/?page={page}");
+    let app = state.clone();
+    state
+        .cached(&request, false, &path, |_origin| async move {
+            // One extra row tells whether a next page exists.
+            let mut stories = app
+                .app
+                .public_stories(PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+                .await?;
+            let has_next = stories.len() > PAGE_SIZE as usize;
+            stories.truncate(PAGE_SIZE as usize);
+            if stories.is_empty() && page > 1 {
+                return Err(CoreError::NotFound("no such page".into()));
+            }
+            let modified = stories.iter().map(|s| s.updated_at).max();
+            let html = app.render("home.html", views::home(&stories, page, has_next))?;
+            Ok(html_page(html, modified))
+        })
         .await
-        .map_err(|e| state.page_error(e))?;
-    let has_next = stories.len() > PAGE_SIZE as usize;
-    stories.truncate(PAGE_SIZE as usize);
-    if stories.is_empty() && page > 1 {
-        return Err(state.page_error(CoreError::NotFound("no such page".into())));
-    }
-    state.page("home.html", views::home(&stories, page, has_next))
 }
 
 async fn story(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    request: HeaderMap,
 ) -> Result<Response, PageError> {
-    render_story(&state, &slug, None).await
+    story_page(state, slug, None, request).await
 }
 
 async fn slide(
     State(state): State<AppState>,
     Path((slug, n)): Path<(String, String)>,
+    request: HeaderMap,
 ) -> Result<Response, PageError> {
-    let position = n.parse::<u32>().ok().filter(|&n| n >= 1);
-    match position {
-        Some(position) => render_story(&state, &slug, Some(position)).await,
+    match n.parse::<u32>().ok().filter(|&n| n >= 1) {
+        Some(position) => story_page(state, slug, Some(position), request).await,
         None => Err(state.page_error(CoreError::NotFound(format!("no slide {n:?}")))),
     }
 }
 
-async fn render_story(
-    state: &AppState,
-    slug: &str,
+async fn story_page(
+    state: AppState,
+    slug: String,
     current: Option<u32>,
+    request: HeaderMap,
 ) -> Result<Response, PageError> {
-    let story = state
-        .app
-        .public_story(slug)
+    let path = match current {
+        Some(n) => views::slide_url(&slug, n),
+        None => views::story_url(&slug),
+    };
+    let app = state.clone();
+    state
+        .cached(&request, false, &path, |origin| async move {
+            let story = app.app.public_story(&slug).await?;
+            if let Some(n) = current {
+                if n as usize > story.slides.len() {
+                    return Err(CoreError::NotFound(format!(
+                        "story {slug} has no slide {n}"
+                    )));
+                }
+            }
+            let html = app.render(
+                "story.html",
+                views::story(&origin, SITE_NAME, &story, current),
+            )?;
+            Ok(html_page(html, Some(story.story.updated_at)))
+        })
         .await
-        .map_err(|e| state.page_error(e))?;
-    if let Some(n) = current {
-        if n as usize > story.slides.len() {
-            return Err(state.page_error(CoreError::NotFound(format!(
-                "story {slug} has no slide {n}"
-            ))));
+}
+
+fn html_page(html: String, modified: Option<DateTime<Utc>>) -> Representation {
+    Representation::new("text/html; charset=utf-8", PAGE_CACHING, html, modified)
+}
+
+/// A story as feeds and the sitemap list it.
+#[derive(Serialize)]
+struct FeedItem {
+    headline: String,
+    url: String,
+    description: String,
+    published: FeedDate,
+    updated: FeedDate,
+    cover: Option<SlideMedia>,
+    media: Vec<SlideMedia>,
+}
+
+#[derive(Serialize)]
+struct FeedDate {
+    rfc2822: String,
+    rfc3339: String,
+}
+
+impl From<DateTime<Utc>> for FeedDate {
+    fn from(at: DateTime<Utc>) -> Self {
+        FeedDate {
+            rfc2822: at.to_rfc2822(),
+            rfc3339: views::rfc3339(at),
         }
     }
-    state.page("story.html", views::story(&story, current))
+}
+
+impl FeedItem {
+    fn new(origin: &str, story: &StoryWithSlides, images: usize) -> Self {
+        let media: Vec<SlideMedia> = story
+            .slides
+            .iter()
+            .take(images)
+            .map(|slide| SlideMedia::new(origin, &story.story, slide))
+            .collect();
+        let cover = story
+            .slides
+            .first()
+            .map(|slide| SlideMedia::new(origin, &story.story, slide));
+        FeedItem {
+            headline: story.story.headline.clone(),
+            url: format!("{origin}{}", views::story_url(&story.story.slug)),
+            description: views::description(&story.story.lead),
+            published: story
+                .story
+                .published_at
+                .unwrap_or(story.story.created_at)
+                .into(),
+            updated: story.story.updated_at.into(),
+            cover,
+            media,
+        }
+    }
+}
+
+impl AppState {
+    /// The newest `limit` published stories with their slides.
+    async fn published_stories(&self, limit: u32) -> Result<Vec<StoryWithSlides>, CoreError> {
+        const BATCH: u32 = 500;
+        let mut stories = Vec::new();
+        let mut offset = 0;
+        while offset < limit {
+            let batch = self
+                .app
+                .public_stories(BATCH.min(limit - offset), offset)
+                .await?;
+            let done = (batch.len() as u32) < BATCH.min(limit - offset);
+            for summary in batch {
+                // A story unpublished since the listing is simply left out.
+                match self.app.public_story(&summary.slug).await {
+                    Ok(story) => stories.push(story),
+                    Err(err) if err.is_not_found() => {}
+                    Err(err) => return Err(err),
+                }
+            }
+            if done {
+                break;
+            }
+            offset += BATCH;
+        }
+        Ok(stories)
+    }
+
+    /// A feed or sitemap: `template` over the newest `limit` stories.
+    async fn listing(
+        &self,
+        request: &HeaderMap,
+        path: &str,
+        template: &'static str,
+        content_type: &'static str,
+        limit: u32,
+        images: usize,
+    ) -> Result<Response, PageError> {
+        let app = self.clone();
+        self.cached(request, true, path, |origin| async move {
+            let stories = app.published_stories(limit).await?;
+            let items: Vec<FeedItem> = stories
+                .iter()
+                .map(|story| FeedItem::new(&origin, story, images))
+                .collect();
+            let modified = stories.iter().map(|s| s.story.updated_at).max();
+            let body = app.render(
+                template,
+                context! {
+                    origin,
+                    items,
+                    updated => modified.map(FeedDate::from),
+                    epoch => "1970-01-01T00:00:00Z",
+                },
+            )?;
+            Ok(Representation::new(
+                content_type,
+                PAGE_CACHING,
+                body,
+                modified,
+            ))
+        })
+        .await
+    }
+}
+
+async fn rss(State(state): State<AppState>, request: HeaderMap) -> Result<Response, PageError> {
+    state
+        .listing(
+            &request,
+            "/feed.rss",
+            "feed.rss",
+            "application/rss+xml; charset=utf-8",
+            FEED_SIZE,
+            usize::MAX,
+        )
+        .await
+}
+
+async fn atom(State(state): State<AppState>, request: HeaderMap) -> Result<Response, PageError> {
+    state
+        .listing(
+            &request,
+            "/feed.atom",
+            "feed.atom",
+            "application/atom+xml; charset=utf-8",
+            FEED_SIZE,
+            usize::MAX,
+        )
+        .await
+}
+
+async fn sitemap(State(state): State<AppState>, request: HeaderMap) -> Result<Response, PageError> {
+    state
+        .listing(
+            &request,
+            "/sitemap.xml",
+            "sitemap.xml",
+            "application/xml; charset=utf-8",
+            SITEMAP_URLS,
+            SITEMAP_IMAGES,
+        )
+        .await
+}
+
+async fn robots(State(state): State<AppState>, request: HeaderMap) -> Response {
+    let origin = state.origin(&request);
+    let body =
+        format!("User-agent: *\nAllow: /\nDisallow: /api/\n\nSitemap: {origin}/sitemap.xml\n");
+    Representation::new("text/plain; charset=utf-8", PAGE_CACHING, body, None).respond(&request)
+}
+
+async fn asset(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    match state.assets.find(&file) {
+        Some(asset) => Ok(asset.respond(&request)),
+        None => Err(state.page_error(CoreError::NotFound(format!("no asset {file:?}")))),
+    }
 }
 
 async fn original(
@@ -158,16 +457,6 @@ fn immutable_image(bytes: axum::body::Bytes, media_type: &str) -> Response {
         bytes,
     )
         .into_response()
-}
-
-async fn site_css() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        SITE_CSS,
-    )
 }
 
 pub async fn not_found(State(state): State<AppState>) -> Response {

@@ -1,0 +1,72 @@
+//! The stylesheet, the slideshow script and the icon, built into the binary and served
+//! under names carrying their digest (`/assets/site.<digest>.css`), so they
+//! can be cached for a year and still change with each release.
+
+use crate::public::Representation;
+use minijinja::{context, Value};
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+struct Asset {
+    file: String,
+    representation: Representation,
+}
+
+pub struct Assets {
+    css: Asset,
+    js: Asset,
+    icon: Asset,
+}
+
+impl Asset {
+    fn new(stem: &str, extension: &str, content_type: &'static str, text: &'static str) -> Self {
+        let representation =
+            Representation::new(content_type, IMMUTABLE, text, None).precompressed();
+        Asset {
+            file: format!("{stem}.{}.{extension}", &representation.digest()[..12]),
+            representation,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("/assets/{}", self.file)
+    }
+}
+
+impl Assets {
+    pub fn new() -> Self {
+        Assets {
+            css: Asset::new(
+                "site",
+                "css",
+                "text/css; charset=utf-8",
+                include_str!("../assets/site.css"),
+            ),
+            js: Asset::new(
+                "slideshow",
+                "js",
+                "text/javascript; charset=utf-8",
+                include_str!("../assets/slideshow.js"),
+            ),
+            icon: Asset::new(
+                "icon",
+                "svg",
+                "image/svg+xml",
+                include_str!("../assets/icon.svg"),
+            ),
+        }
+    }
+
+    /// Their URLs, for templates.
+    pub fn urls(&self) -> Value {
+        context! { css => self.css.url(), js => self.js.url(), icon => self.icon.url() }
+    }
+
+    /// The asset with this file name, if it is one of ours.
+    pub fn find(&self, file: &str) -> Option<&Representation> {
+        [&self.css, &self.js, &self.icon]
+            .into_iter()
+            .find(|asset| asset.file == file)
+            .map(|asset| &asset.representation)
+    }
+}
