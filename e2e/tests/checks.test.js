@@ -114,3 +114,63 @@ test('sitemap and robots.txt point search engines at every story and its photos'
   assert.ok(sitemap.includes(`<loc>${site.base}/stories/${SLUG}</loc>`));
   assert.equal(sitemap.match(/<image:loc>/g).length, 12);
 });
+
+/** AVIF renditions are made in the background after import: waits for them. */
+async function avifReady() {
+  for (let tries = 0; tries < 240; tries++) {
+    const story = await (await fetch(`${site.base}/api/v1/stories/${SLUG}`)).json();
+    if (story.slides.every((s) => s.photo.renditions.some((r) => r.format === 'avif'))) return;
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+  throw new Error('AVIF renditions were not made within 2 minutes');
+}
+
+test('credit and copyright read the same in the page, JSON-LD, Media RSS and the rendition files', async () => {
+  await avifReady();
+  await new Promise((ok) => setTimeout(ok, 1100)); // past the page cache's second
+  const page = await site.browser.newPage();
+  await page.setCacheEnabled(false); // pages may be cached for a minute; this one must be fresh
+  await page.goto(`${site.base}/stories/${SLUG}`);
+  const slides = await page.$$eval('.slide', (all) => all.map((s) => ({
+    credit: s.querySelector('.credit').textContent,
+    // One rendition per format, as the browser would pick them.
+    files: [...s.querySelectorAll('source')].map((x) => x.srcset.split(',')[0].trim().split(' ')[0])
+      .concat([s.querySelector('img').getAttribute('src')]),
+  })));
+  const ld = await page.$eval('script[type="application/ld+json"]', (e) => JSON.parse(e.textContent));
+  const rss = await page.evaluate(async () => {
+    const xml = new DOMParser().parseFromString(await (await fetch('/feed.rss')).text(), 'application/xml');
+    const ns = 'http://search.yahoo.com/mrss/';
+    return [...xml.getElementsByTagNameNS(ns, 'content')].map((c) => ({
+      credit: c.getElementsByTagNameNS(ns, 'credit')[0]?.textContent,
+      copyright: c.getElementsByTagNameNS(ns, 'copyright')[0]?.textContent,
+    }));
+  });
+  await page.close();
+  const images = ld.hasPart.associatedMedia;
+  assert.equal(slides.length, 12);
+  const dir = mkdtempSync(join(tmpdir(), 'photodesk-credit-'));
+  for (const [i, slide] of slides.entries()) {
+    const image = images[i];
+    assert.ok(slide.credit && image.copyrightNotice, `slide ${i + 1} has a credit and a copyright`);
+    assert.equal(image.creditText, slide.credit, `slide ${i + 1}: JSON-LD credit`);
+    assert.deepEqual(rss[i], { credit: slide.credit, copyright: image.copyrightNotice }, `slide ${i + 1}: Media RSS`);
+    assert.equal(slide.files.length, 3, `slide ${i + 1}: AVIF, WebP and JPEG`);
+    const files = [];
+    for (const [n, url] of slide.files.entries()) {
+      const file = join(dir, `${i}-${n}${url.slice(url.lastIndexOf('.'))}`);
+      writeFileSync(file, Buffer.from(await (await fetch(site.base + url)).arrayBuffer()));
+      files.push(file);
+    }
+    const tags = JSON.parse(execFileSync('exiftool', ['-j', '-G1', '-XMP-photoshop:Credit', '-XMP-dc:Rights', '-EXIF:Copyright', ...files], { encoding: 'utf8' }));
+    for (const found of tags) {
+      const kind = found.SourceFile.slice(found.SourceFile.lastIndexOf('.') + 1);
+      assert.equal(found['IFD0:Copyright'], image.copyrightNotice, `slide ${i + 1} ${kind}: EXIF copyright`);
+      if (kind !== 'avif') {
+        // AVIF carries EXIF only; JPEG and WebP also carry XMP.
+        assert.equal(found['XMP-photoshop:Credit'], slide.credit, `slide ${i + 1} ${kind}: XMP credit`);
+        assert.equal(found['XMP-dc:Rights'], image.copyrightNotice, `slide ${i + 1} ${kind}: XMP rights`);
+      }
+    }
+  }
+});

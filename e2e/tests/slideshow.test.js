@@ -202,3 +202,23 @@ test('JSON-LD holds the gallery: 12 ImageObjects with captions', async () => {
   });
   await page.close();
 });
+
+test('a photo still loading shows its ThumbHash placeholder, removed once loaded', async () => {
+  const page = await site.browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  // Slide 2's photo (fetched ahead while slide 1 shows) arrives 2 s late.
+  const sha = await (await fetch(`${site.base}/api/v1/stories/${SLUG}`)).json()
+    .then((story) => story.slides[1].photo.sha256);
+  await page.setRequestInterception(true);
+  page.on('request', (r) => {
+    if (r.url().includes(sha)) setTimeout(() => r.continue(), 2000);
+    else r.continue();
+  });
+  await page.goto(`${site.base}/stories/${SLUG}`);
+  const painted = await page.$eval('#slide-2 img', (img) => ({ complete: img.complete, background: img.style.backgroundImage }));
+  assert.equal(painted.complete, false);
+  assert.match(painted.background, /^url\("data:image\/png;base64,/);
+  await page.waitForFunction(() => document.querySelector('#slide-2 img').complete, { timeout: 10_000 });
+  assert.equal(await page.$eval('#slide-2 img', (img) => img.style.backgroundImage), '');
+  await page.close();
+});

@@ -15,8 +15,6 @@
   var next = show.querySelector('.slideshow-next');
   var index = Math.max(0, slides.findIndex(function (s) { return s.classList.contains('is-current'); }));
 
-  slides.forEach(paintPlaceholder);
-
   function url(i) { return slides[i].getAttribute('data-url'); }
 
   // Shows slide i; `moved` when the reader moved (announce it, follow in
@@ -29,6 +27,7 @@
     index = i;
     prev.href = url((i - 1 + total) % total);
     next.href = url((i + 1) % total);
+    paintPlaceholder(slides[i]);
     [i + 1, i - 1].forEach(function (j) { eager(slides[(j + total) % total]); });
     if (!moved) return;
     live.textContent = 'Photo ' + (i + 1) + ' of ' + total;
@@ -39,6 +38,7 @@
   // Loading the neighbours now makes the next click instant.
   function eager(slide) {
     var img = slide.querySelector('img');
+    paintPlaceholder(slide);
     if (img.loading === 'lazy') img.loading = 'eager';
   }
 
@@ -221,13 +221,14 @@
   function distance() { var p = points(); return Math.hypot(p[0].x - p[1].x, p[0].y - p[1].y) || 1; }
   function middle() { var p = points(); return { x: (p[0].x + p[1].x) / 2, y: (p[0].y + p[1].y) / 2 }; }
 
-  // ThumbHash placeholder painted behind the photo until it loads. Decoder
+  // ThumbHash placeholder painted behind a photo about to load (once; only
+  // slides that are shown or next, to keep the main thread free). Decoder
   // after Evan Wallace's reference thumbHashToRGBA (MIT), trimmed to what
   // a blurred preview needs.
   function paintPlaceholder(slide) {
     var img = slide.querySelector('img');
     var hash = img.getAttribute('data-placeholder');
-    if (!hash || img.complete) return;
+    if (!hash || img.complete || img.style.backgroundImage) return;
     try {
       var bytes = Uint8Array.from(atob(hash), function (c) { return c.charCodeAt(0); });
       img.style.backgroundImage = 'url(' + thumbHashToDataURL(bytes) + ')';

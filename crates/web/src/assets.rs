@@ -70,3 +70,34 @@ impl Assets {
             .map(|asset| &asset.representation)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    /// The README promises a slideshow under 8 KB gzipped, as served.
+    #[tokio::test]
+    async fn the_slideshow_script_stays_within_its_size_budget() {
+        let assets = Assets::new();
+        let file = assets.js.file.clone();
+        assert!(file.starts_with("slideshow.") && file.ends_with(".js"));
+        let mut request = HeaderMap::new();
+        request.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let response = assets.find(&file).unwrap().respond(&request);
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], IMMUTABLE);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(
+            body.len() < 8 * 1024,
+            "slideshow.js is {} bytes gzipped",
+            body.len()
+        );
+        assert!(
+            assets.find("slideshow.js").is_none(),
+            "only digest names are served"
+        );
+    }
+}

@@ -13,6 +13,7 @@ struct Reply {
     status: StatusCode,
     content_type: String,
     cache_control: String,
+    headers: header::HeaderMap,
     body: Vec<u8>,
 }
 
@@ -26,8 +27,18 @@ impl Reply {
 }
 
 async fn get(t: &TestApp, uri: &str) -> Reply {
+    get_with(t, uri, &[]).await
+}
+
+/// A GET with request headers, through a fresh router (so no page cache
+/// carries over between requests of a test).
+async fn get_with(t: &TestApp, uri: &str, headers: &[(header::HeaderName, &str)]) -> Reply {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
     let response = app(AppState::new(t.app.clone(), None))
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .oneshot(request.body(Body::empty()).unwrap())
         .await
         .unwrap();
     let header_text = |name| {
@@ -40,6 +51,7 @@ async fn get(t: &TestApp, uri: &str) -> Reply {
     let content_type = header_text(header::CONTENT_TYPE);
     let cache_control = header_text(header::CACHE_CONTROL);
     let status = response.status();
+    let headers = response.headers().clone();
     let body = response
         .into_body()
         .collect()
@@ -51,6 +63,7 @@ async fn get(t: &TestApp, uri: &str) -> Reply {
         status,
         content_type,
         cache_control,
+        headers,
         body,
     }
 }
@@ -335,4 +348,150 @@ async fn captions_with_markup_are_escaped() {
     assert!(html.contains("&lt;b&gt;lead&lt;/b&gt;"));
     let home = get(&t, "/").await.text();
     assert!(!home.contains("<script>alert"));
+}
+
+#[tokio::test]
+async fn markup_in_captions_cannot_break_out_of_json_ld_or_feeds() {
+    let t = TestApp::new().await;
+    let photos = t.photo_folder("photos", 1);
+    let caption = "</script><script>alert(1)</script> & \"quoted\" ]]> <!--";
+    let text = format!("Hostile captions\n\nLead.\n1 / 1\n{caption}\n");
+    t.app
+        .import_story(text.as_bytes(), &photos, true)
+        .await
+        .unwrap();
+    let html = get(&t, "/stories/hostile-captions").await.text();
+    assert_eq!(
+        html.matches("<script").count(),
+        3,
+        "the head's three scripts only"
+    );
+    let json_ld = html
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(json_ld).unwrap();
+    assert_eq!(data["hasPart"]["associatedMedia"][0]["caption"], caption);
+    for feed in ["/feed.rss", "/feed.atom", "/sitemap.xml"] {
+        let xml = get(&t, feed).await.text();
+        assert!(!xml.contains("<script>"), "{feed}");
+        assert!(!xml.contains(" & "), "{feed}: a bare ampersand");
+    }
+    let rss = get(&t, "/feed.rss").await.text();
+    assert!(rss.contains(
+        "<media:description type=\"plain\">&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; ]]&gt; &lt;!--</media:description>"
+    ));
+}
+
+#[tokio::test]
+async fn pages_answer_conditional_requests_and_compress() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let uri = format!("/stories/{SLUG}");
+    let first = get(&t, &uri).await;
+    let etag = first.headers[header::ETAG].to_str().unwrap().to_owned();
+    let modified = first.headers[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 10);
+    assert_eq!(first.cache_control, "public, max-age=60");
+    for conditional in [
+        (header::IF_NONE_MATCH, etag.as_str()),
+        (header::IF_MODIFIED_SINCE, modified.as_str()),
+    ] {
+        let again = get_with(&t, &uri, &[conditional]).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+        assert!(again.body.is_empty());
+    }
+    let changed = get_with(&t, &uri, &[(header::IF_NONE_MATCH, "\"other\"")]).await;
+    assert_eq!(changed.status, StatusCode::OK);
+
+    for (accept, encoding) in [("gzip, br", "br"), ("gzip", "gzip")] {
+        let reply = get_with(&t, &uri, &[(header::ACCEPT_ENCODING, accept)]).await;
+        assert_eq!(reply.headers[header::CONTENT_ENCODING], encoding);
+        assert!(reply.body.len() * 4 < first.body.len());
+    }
+    // Feeds, the JSON API and assets are compressed too.
+    for path in ["/feed.rss", "/api/v1/stories", "/sitemap.xml"] {
+        let reply = get_with(&t, path, &[(header::ACCEPT_ENCODING, "gzip")]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.headers[header::CONTENT_ENCODING], "gzip", "{path}");
+    }
+    let css = first
+        .text()
+        .split("href=\"/assets/site.")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let asset = get(&t, &format!("/assets/site.{css}")).await;
+    assert_eq!(asset.status, StatusCode::OK);
+    assert_eq!(asset.content_type, "text/css; charset=utf-8");
+    assert!(asset.cache_control.contains("immutable"));
+    assert_eq!(
+        get(&t, "/assets/site.css").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn sharing_tags_feeds_and_sitemap_use_absolute_urls() {
+    let t = TestApp::new().await.with_seed_story().await;
+    let host = [(header::HOST, "photos.example.org")];
+    let html = get_with(&t, &format!("/stories/{SLUG}/3"), &host)
+        .await
+        .text();
+    let origin = "http://photos.example.org";
+    assert!(html.contains(&format!(
+        "<link rel=\"canonical\" href=\"{origin}/stories/{SLUG}\">"
+    )));
+    assert!(html.contains("<meta name=\"robots\" content=\"max-image-preview:large\">"));
+    assert!(html.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
+    // A shared slide link previews that slide's photo.
+    let story = get(&t, &format!("/api/v1/stories/{SLUG}")).await.json();
+    let third = story["slides"][2]["photo"]["sha256"].as_str().unwrap();
+    assert!(html.contains(&format!(
+        "<meta property=\"og:image\" content=\"{origin}/renditions/{third}/"
+    )));
+    let json_ld = html
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(json_ld).unwrap();
+    assert_eq!(data["@type"], "NewsArticle");
+    assert_eq!(data["headline"], "Photos: Putin Visits China's Harbin");
+    let images = data["hasPart"]["associatedMedia"].as_array().unwrap();
+    assert_eq!(images.len(), 12);
+    assert!(images[0]["contentUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with(origin));
+
+    let rss = get_with(&t, "/feed.rss", &host).await;
+    assert_eq!(rss.content_type, "application/rss+xml; charset=utf-8");
+    let rss = rss.text();
+    assert!(rss.contains(&format!("<link>{origin}/stories/{SLUG}</link>")));
+    assert_eq!(rss.matches("<media:content ").count(), 12);
+    let atom = get_with(&t, "/feed.atom", &host).await;
+    assert_eq!(atom.content_type, "application/atom+xml; charset=utf-8");
+    assert_eq!(atom.text().matches("<entry>").count(), 1);
+    let sitemap = get_with(&t, "/sitemap.xml", &host).await.text();
+    assert!(sitemap.contains(&format!("<loc>{origin}/stories/{SLUG}</loc>")));
+    assert_eq!(sitemap.matches("<image:loc>").count(), 12);
+    let robots = get_with(&t, "/robots.txt", &host).await.text();
+    assert!(robots.contains(&format!("Sitemap: {origin}/sitemap.xml")));
+
+    // A Host that is not a host name is not echoed into links.
+    let hostile = get_with(&t, "/robots.txt", &[(header::HOST, "evil\"><script>")]).await;
+    assert!(hostile
+        .text()
+        .contains("Sitemap: http://localhost/sitemap.xml"));
 }
