@@ -122,6 +122,8 @@
     viewer.querySelector('#viewer-title').textContent = 'Photo ' + (i + 1) + ' of ' + total;
     var caption = viewer.querySelector('.viewer-caption');
     caption.replaceChildren();
+    caption.lang = slide.closest('[lang]').lang;
+    caption.dir = slide.closest('[dir]') ? 'rtl' : '';
     ['.caption', '.credit'].forEach(function (part) {
       var text = slide.querySelector(part);
       if (text) caption.appendChild(text.cloneNode(true));

@@ -495,3 +495,51 @@ async fn sharing_tags_feeds_and_sitemap_use_absolute_urls() {
         .text()
         .contains("Sitemap: http://localhost/sitemap.xml"));
 }
+
+#[tokio::test]
+async fn the_story_text_is_marked_with_its_language() {
+    let t = TestApp::new().await;
+    let photos = t.photo_folder("photos", 2);
+    for (text, slug, tag, rtl) in [
+        (
+            "Фото: Путин посетил Харбин\n\nПрезидент России прибыл в Харбин после переговоров в Пекине.\n1 / 2\nКортеж президента у памятника советским воинам.\n2 / 2\nПочётный караул на церемонии возложения венков.\n",
+            "foto-putin-posetil-kharbin",
+            "ru",
+            false,
+        ),
+        (
+            "图片：普京访问哈尔滨\n\n俄罗斯总统普京在北京会谈后抵达哈尔滨进行访问。\n1 / 2\n俄罗斯总统车队抵达苏联红军烈士纪念碑。\n2 / 2\n中国仪仗队在哈尔滨献花仪式上。\n",
+            "",
+            "zh",
+            false,
+        ),
+        (
+            "صور: بوتين يزور هاربين\n\nوصل الرئيس الروسي إلى مدينة هاربين بعد محادثات في بكين.\n1 / 2\nموكب الرئيس الروسي عند النصب التذكاري للجنود السوفييت.\n2 / 2\nحرس الشرف الصيني خلال مراسم وضع إكليل الزهور.\n",
+            "",
+            "ar",
+            true,
+        ),
+    ] {
+        let story = t
+            .app
+            .import_story(text.as_bytes(), &photos, true)
+            .await
+            .unwrap();
+        if !slug.is_empty() {
+            assert_eq!(story.story.slug, slug);
+        }
+        let html = get(&t, &format!("/stories/{}", story.story.slug)).await.text();
+        let marked = if rtl {
+            format!("lang=\"{tag}\" dir=\"rtl\"")
+        } else {
+            format!("lang=\"{tag}\">")
+        };
+        assert!(html.contains(&format!("<header {marked}")), "{tag}: headline and lead");
+        assert!(
+            html.contains(&format!("<div class=\"slides\" id=\"slides\" {marked}")),
+            "{tag}: captions"
+        );
+        assert!(html.contains("<html lang=\"en\">"), "the site's own words stay English");
+        assert!(html.contains(&format!("\"inLanguage\":\"{tag}\"")));
+    }
+}

@@ -170,6 +170,54 @@ fn image(photo: &Photo, alt: &str, sizes: &'static str) -> Image {
     }
 }
 
+/// A story's language as a BCP 47 tag, and whether its script runs right
+/// to left: on the story's text, so screen readers read a Russian caption
+/// with a Russian voice while the site's own words stay English.
+#[derive(Serialize)]
+struct Language {
+    tag: &'static str,
+    rtl: bool,
+}
+
+/// Detected from the headline, lead and captions (whatlang); none when the
+/// detector is unsure, and then the page's English stands.
+fn language(story: &StoryWithSlides) -> Option<Language> {
+    let mut text = story.story.headline.clone();
+    for part in story
+        .story
+        .lead
+        .iter()
+        .chain(story.slides.iter().map(|s| &s.caption))
+    {
+        if text.len() > 4000 {
+            break;
+        }
+        text.push('\n');
+        text.push_str(part);
+    }
+    // Outside Latin script the script itself narrows the choice (Arabic
+    // script: Arabic, Persian or Urdu), so a lower confidence will do.
+    let info = whatlang::detect(&text).filter(|info| {
+        info.is_reliable() || (info.script() != whatlang::Script::Latin && info.confidence() >= 0.5)
+    })?;
+    let code = info.lang().code();
+    // ISO 639-1 where one exists (BCP 47 wants the shortest tag); Mandarin
+    // is tagged by its macrolanguage, as browsers and voices expect.
+    let tag = match code {
+        "cmn" => "zh",
+        _ => isolang::Language::from_639_3(code)
+            .and_then(|language| language.to_639_1())
+            .unwrap_or(code),
+    };
+    Some(Language {
+        tag,
+        rtl: matches!(
+            info.script(),
+            whatlang::Script::Arabic | whatlang::Script::Hebrew
+        ),
+    })
+}
+
 /// The lead's first paragraph, cut at a word near 200 characters: the
 /// meta description and feed summary.
 pub fn description(lead: &[String]) -> String {
@@ -263,7 +311,13 @@ impl SlideMedia {
 
 /// `NewsArticle` with an `ImageGallery` of the slides, as a `<script>`
 /// body: `<`, `>` and `&` are escaped so no caption can end the element.
-fn json_ld(origin: &str, site_name: &str, story: &StoryWithSlides, media: &[SlideMedia]) -> Value {
+fn json_ld(
+    origin: &str,
+    site_name: &str,
+    story: &StoryWithSlides,
+    media: &[SlideMedia],
+    language: Option<&Language>,
+) -> Value {
     let url = format!("{origin}{}", story_url(&story.story.slug));
     let mut article = json!({
         "@context": "https://schema.org",
@@ -284,6 +338,9 @@ fn json_ld(origin: &str, site_name: &str, story: &StoryWithSlides, media: &[Slid
     });
     if let Some(at) = story.story.published_at {
         article["datePublished"] = json!(rfc3339(at));
+    }
+    if let Some(language) = language {
+        article["inLanguage"] = json!(language.tag);
     }
     let text = article
         .to_string()
@@ -348,6 +405,7 @@ pub fn story(
             }
         })
         .collect();
+    let language = language(story);
     // A shared slide link previews that slide's photo; the story its cover.
     let share_slide = story.slides.iter().find(|s| s.position == shown);
     let share_image = share_slide.map(|slide| {
@@ -363,13 +421,14 @@ pub fn story(
             None => story.story.headline.clone(),
         },
         description => description(&story.story.lead),
+        json_ld => json_ld(origin, site_name, story, &media, language.as_ref()),
+        language,
         headline => story.story.headline,
         lead => story.story.lead,
         date => date(story.story.published_at),
         modified => rfc3339(story.story.updated_at),
         canonical => format!("{origin}{}", story_url(slug)),
         share_image,
-        json_ld => json_ld(origin, site_name, story, &media),
         prev_url => slide_url(slug, prev + 1),
         next_url => slide_url(slug, next + 1),
         slides,
