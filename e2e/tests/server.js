@@ -25,6 +25,7 @@ export async function start() {
       const found = out.match(/serving (http:\/\/[\d.:]+)/);
       if (found) { clearTimeout(timer); ok(found[1]); }
     });
+    child.on('error', fail);
     child.on('exit', (code) => fail(new Error(`photodesk exited with ${code}: ${out}`)));
   });
   const browser = await puppeteer.launch({

@@ -17,6 +17,16 @@ pub enum CoreError {
     TooLarge(String),
     #[error("{0}")]
     Unsupported(String),
+    /// No one is logged in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Logged in, but this person may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The thing changed since the caller read it (an edit by someone else),
+    /// or a name is taken.
+    #[error("{0}")]
+    Conflict(String),
     /// Something failed that the caller cannot fix; details are for the log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -34,6 +44,9 @@ impl CoreError {
             CoreError::Invalid(m) => CoreError::Invalid(format!("{place}: {m}")),
             CoreError::TooLarge(m) => CoreError::TooLarge(format!("{place}: {m}")),
             CoreError::Unsupported(m) => CoreError::Unsupported(format!("{place}: {m}")),
+            CoreError::Unauthorized(m) => CoreError::Unauthorized(format!("{place}: {m}")),
+            CoreError::Forbidden(m) => CoreError::Forbidden(format!("{place}: {m}")),
+            CoreError::Conflict(m) => CoreError::Conflict(format!("{place}: {m}")),
             CoreError::Internal(m) => CoreError::Internal(format!("{place}: {m}")),
         }
     }

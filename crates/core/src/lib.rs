@@ -2,6 +2,7 @@
 //! tests). [`Photodesk`] holds the database and blob store behind their
 //! traits and runs image work on a bounded blocking pool.
 
+mod accounts;
 mod error;
 pub mod import;
 mod photos;
@@ -9,6 +10,7 @@ mod renditions;
 pub mod slug;
 mod stories;
 
+pub use accounts::{NewLogin, SessionUser, SESSION_LIFETIME};
 pub use error::CoreError;
 pub use photos::{IngestOutcome, PhotoInput, StagedPhoto, INGEST_FORMATS, NEAR_DUPLICATE_BITS};
 pub use renditions::LATER_FORMATS;

@@ -9,7 +9,8 @@ pub use sqlite::SqliteDatabase;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    Photo, PhotoMetadata, Rendition, RenditionFormat, StoryStatus, StorySummary, StoryWithSlides,
+    ApiToken, Photo, PhotoMetadata, Rendition, RenditionFormat, Role, StoryStatus, StorySummary,
+    StoryWithSlides, User, UserId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -102,4 +103,52 @@ pub trait Database: Send + Sync + 'static {
     /// Every photo's SHA-256 with its perceptual hash, to find near-duplicates.
     async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError>;
     async fn counts(&self) -> Result<Counts, DbError>;
+
+    // Accounts. Secrets arrive already hashed: the database never sees them.
+
+    /// `Ok(None)` if the name is taken.
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<Option<User>, DbError>;
+    async fn list_users(&self) -> Result<Vec<User>, DbError>;
+    /// The user and their password hash, for logging in.
+    async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>, DbError>;
+    /// False if there is no such user.
+    async fn set_password_hash(&self, name: &str, password_hash: &str) -> Result<bool, DbError>;
+    /// Disabling also ends the user's sessions. False if there is no such user.
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool, DbError>;
+
+    async fn create_session(&self, session: NewSession) -> Result<(), DbError>;
+    /// The live session's enabled user and its CSRF token.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(User, String)>, DbError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), DbError>;
+
+    /// `Ok(None)` if there is no such user.
+    async fn create_api_token(
+        &self,
+        user: &str,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<Option<ApiToken>, DbError>;
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>, DbError>;
+    /// The enabled user of an unrevoked token.
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, DbError>;
+    /// False if there is no such unrevoked token.
+    async fn revoke_api_token(&self, id: i64) -> Result<bool, DbError>;
+}
+
+/// A browser session to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
 }

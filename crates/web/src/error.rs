@@ -20,6 +20,9 @@ fn classify(err: &CoreError) -> (StatusCode, &'static str, String) {
             "unsupported",
             err.to_string(),
         ),
+        CoreError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", err.to_string()),
+        CoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", err.to_string()),
+        CoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict", err.to_string()),
         CoreError::Internal(detail) => {
             tracing::error!(%detail, "internal error");
             (

@@ -1,11 +1,14 @@
 //! SQLite, the embedded default: one file, WAL so readers never wait for the
 //! writer, foreign keys enforced.
 
-use crate::{Counts, Database, DbError, NewPhoto, NewStory, Visibility};
+mod accounts;
+
+use crate::{Counts, Database, DbError, NewPhoto, NewSession, NewStory, Visibility};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    Photo, Rendition, RenditionFormat, Slide, Story, StoryStatus, StorySummary, StoryWithSlides,
+    ApiToken, Photo, Rendition, RenditionFormat, Role, Slide, Story, StoryStatus, StorySummary,
+    StoryWithSlides, User,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -408,6 +411,68 @@ impl Database for SqliteDatabase {
             slides: row.try_get::<i64, _>("slides")? as u64,
             photos: row.try_get::<i64, _>("photos")? as u64,
         })
+    }
+
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<Option<User>, DbError> {
+        accounts::create_user(&self.pool, name, role, password_hash).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, DbError> {
+        accounts::list_users(&self.pool).await
+    }
+
+    async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>, DbError> {
+        accounts::user_credentials(&self.pool, name).await
+    }
+
+    async fn set_password_hash(&self, name: &str, password_hash: &str) -> Result<bool, DbError> {
+        accounts::set_password_hash(&self.pool, name, password_hash).await
+    }
+
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool, DbError> {
+        accounts::set_disabled(&self.pool, name, disabled).await
+    }
+
+    async fn create_session(&self, session: NewSession) -> Result<(), DbError> {
+        accounts::create_session(&self.pool, session).await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(User, String)>, DbError> {
+        accounts::session(&self.pool, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), DbError> {
+        accounts::delete_session(&self.pool, token_hash).await
+    }
+
+    async fn create_api_token(
+        &self,
+        user: &str,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<Option<ApiToken>, DbError> {
+        accounts::create_api_token(&self.pool, user, name, token_hash).await
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>, DbError> {
+        accounts::list_api_tokens(&self.pool).await
+    }
+
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, DbError> {
+        accounts::api_token_user(&self.pool, token_hash).await
+    }
+
+    async fn revoke_api_token(&self, id: i64) -> Result<bool, DbError> {
+        accounts::revoke_api_token(&self.pool, id).await
     }
 }
 
