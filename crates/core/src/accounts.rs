@@ -105,7 +105,12 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Photodesk {
-    pub async fn add_user(&self, name: &str, role: Role, password: &str) -> Result<User, CoreError> {
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<User, CoreError> {
         check_name(name)?;
         check_password(password)?;
         let password = password.to_owned();

@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use photodesk_config::RawConfig;
-use photodesk_types::RenditionFormat;
+use photodesk_types::{RenditionFormat, Role};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -54,6 +54,51 @@ pub enum Command {
     Demo(Listen),
     /// Make renditions of photo files into a folder, storing nothing (like vipsthumbnail).
     Render(Render),
+    /// Manage the people who edit.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for automation.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// Passwords come from `PHOTODESK_PASSWORD` or, in a terminal, a prompt;
+/// never from a flag (flags end up in shell history and `ps`).
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List users with role and state.
+    List,
+    /// Set a user's password (their open sessions end).
+    SetPassword { name: String },
+    /// Disable a user: no login, sessions ended, API tokens stop working.
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token acting for a user; prints it once, as the last word.
+    Create {
+        /// What the token is for, e.g. "wire feed".
+        name: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id (see `token list`).
+    Revoke { id: i64 },
+}
+
+fn parse_role(name: &str) -> Result<Role, String> {
+    name.parse()
 }
 
 #[derive(Debug, Args)]

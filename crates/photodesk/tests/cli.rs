@@ -321,3 +321,76 @@ fn render_makes_each_width_and_refuses_bad_input() {
         .failure()
         .stderr(predicate::str::contains("use jpeg, webp or avif"));
 }
+
+#[test]
+fn users_and_tokens_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut cmd = photodesk(data);
+        cmd.args(args);
+        if let Some(password) = password {
+            cmd.env("PHOTODESK_PASSWORD", password);
+        }
+        cmd.write_stdin("").assert()
+    };
+    run(
+        &["user", "add", "anna", "--role", "admin"],
+        Some("a long passphrase"),
+    )
+    .success()
+    .stdout(predicate::str::contains("Added anna (admin)"));
+    run(
+        &["user", "add", "bert", "--role", "editor"],
+        Some("another passphrase"),
+    )
+    .success();
+    // Taken names, weak passwords, bad roles and no password are refused.
+    run(
+        &["user", "add", "anna", "--role", "editor"],
+        Some("a long passphrase"),
+    )
+    .failure()
+    .stderr(predicate::str::contains("exists already"));
+    run(&["user", "add", "carl", "--role", "editor"], Some("short"))
+        .failure()
+        .stderr(predicate::str::contains("8 to 1024 characters"));
+    run(
+        &["user", "add", "carl", "--role", "owner"],
+        Some("a long passphrase"),
+    )
+    .failure()
+    .stderr(predicate::str::contains("unknown role"));
+    run(&["user", "add", "carl", "--role", "editor"], None)
+        .failure()
+        .stderr(predicate::str::contains("PHOTODESK_PASSWORD"));
+    run(&["user", "disable", "bert"], None).success();
+    run(&["user", "disable", "nobody"], None)
+        .failure()
+        .stderr(predicate::str::contains("no user named"));
+    run(&["user", "list"], None)
+        .success()
+        .stdout("anna\tadmin\tactive\nbert\teditor\tdisabled\n");
+    run(
+        &["user", "set-password", "anna"],
+        Some("a new long passphrase"),
+    )
+    .success();
+
+    let created = run(&["token", "create", "wire feed", "--user", "anna"], None).success();
+    let out = String::from_utf8(created.get_output().stdout.clone()).unwrap();
+    let token = out.split_whitespace().last().unwrap();
+    assert!(token.starts_with("pd_") && token.len() > 40, "{out}");
+    run(&["token", "create", "x", "--user", "nobody"], None).failure();
+    run(&["token", "list"], None)
+        .success()
+        .stdout(predicate::str::contains("1\tanna\twire feed\tactive"))
+        .stdout(predicate::str::contains(token).not());
+    run(&["token", "revoke", "1"], None).success();
+    run(&["token", "revoke", "1"], None)
+        .failure()
+        .stderr(predicate::str::contains("no active token 1"));
+    run(&["token", "list"], None)
+        .success()
+        .stdout(predicate::str::contains("1\tanna\twire feed\trevoked"));
+}

@@ -50,12 +50,14 @@ pub async fn create_user(
 }
 
 pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>, DbError> {
-    sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"))
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(user_from_row)
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"
+    ))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(user_from_row)
+    .collect()
 }
 
 pub async fn user_credentials(

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod accounts;
 mod demo;
 mod import;
 mod ingest;
@@ -17,6 +18,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(config(&cli.settings, None)?, args).await,
         Command::Import(args) => import::run(config(&cli.settings, None)?, args).await,
         Command::Render(args) => render::run(&config(&cli.settings, None)?, args),
+        Command::User(command) => accounts::user(config(&cli.settings, None)?, command).await,
+        Command::Token(command) => accounts::token(config(&cli.settings, None)?, command).await,
     }
 }
 
