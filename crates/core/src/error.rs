@@ -27,6 +27,10 @@ pub enum CoreError {
     /// or a name is taken.
     #[error("{0}")]
     Conflict(String),
+    /// The story cannot be published as it is: each problem names a slide
+    /// (or none, for the story itself) and the missing field.
+    #[error("the story cannot be published yet: {}", describe(.0))]
+    Incomplete(Vec<Problem>),
     /// Something failed that the caller cannot fix; details are for the log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -47,9 +51,29 @@ impl CoreError {
             CoreError::Unauthorized(m) => CoreError::Unauthorized(format!("{place}: {m}")),
             CoreError::Forbidden(m) => CoreError::Forbidden(format!("{place}: {m}")),
             CoreError::Conflict(m) => CoreError::Conflict(format!("{place}: {m}")),
+            CoreError::Incomplete(problems) => CoreError::Incomplete(problems),
             CoreError::Internal(m) => CoreError::Internal(format!("{place}: {m}")),
         }
     }
+}
+
+/// Something missing before a story may go public.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The slide, or `None` when the story itself lacks something.
+    pub slide_id: Option<i64>,
+    pub position: Option<u32>,
+    /// `headline`, `slides`, `caption`, `alt_text` or `credit`.
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn describe(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl From<ImagingError> for CoreError {
@@ -66,7 +90,10 @@ impl From<ImagingError> for CoreError {
 
 impl From<DbError> for CoreError {
     fn from(err: DbError) -> Self {
-        CoreError::Internal(err.to_string())
+        match err {
+            DbError::Invalid(message) => CoreError::Invalid(message),
+            other => CoreError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! traits and runs image work on a bounded blocking pool.
 
 mod accounts;
+mod editing;
 mod error;
 pub mod import;
 mod photos;
@@ -11,7 +12,8 @@ pub mod slug;
 mod stories;
 
 pub use accounts::{NewLogin, SessionUser, SESSION_LIFETIME};
-pub use error::CoreError;
+pub use editing::{SlideChanges, SCHEDULER_PERIOD};
+pub use error::{CoreError, Problem};
 pub use photos::{IngestOutcome, PhotoInput, StagedPhoto, INGEST_FORMATS, NEAR_DUPLICATE_BITS};
 pub use renditions::LATER_FORMATS;
 

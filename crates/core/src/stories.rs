@@ -135,7 +135,21 @@ impl Photodesk {
     ) -> Result<Vec<StorySummary>, CoreError> {
         Ok(self
             .db
-            .list_stories(Visibility::PublicAt(Utc::now()), limit, offset)
+            .list_stories(Visibility::PublicAt(Utc::now()), "", limit, offset)
+            .await?)
+    }
+
+    /// Every story, drafts included, newest first, optionally only those
+    /// whose headline contains `search`: the editor's list.
+    pub async fn all_stories(
+        &self,
+        search: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<StorySummary>, CoreError> {
+        Ok(self
+            .db
+            .list_stories(Visibility::All, search.trim(), limit, offset)
             .await?)
     }
 

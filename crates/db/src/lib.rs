@@ -9,8 +9,8 @@ pub use sqlite::SqliteDatabase;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    ApiToken, Photo, PhotoMetadata, Rendition, RenditionFormat, Role, StoryStatus, StorySummary,
-    StoryWithSlides, User, UserId,
+    ApiToken, Photo, PhotoId, PhotoMetadata, Rendition, RenditionFormat, Revision, Role,
+    StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User, UserId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +21,20 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database holds an invalid value: {0}")]
     Corrupt(String),
+    /// The caller asked for something the data does not allow.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What a save came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveResult {
+    Saved(StoryWithSlides),
+    /// Someone saved first: the story is now at version `current`.
+    Conflict {
+        current: u32,
+    },
+    NotFound,
 }
 
 /// A photo to record; if its hash is already known the existing row is used.
@@ -80,10 +94,12 @@ pub trait Database: Send + Sync + 'static {
     /// Records a story, its slides and any new photos in one transaction.
     async fn create_story(&self, story: NewStory) -> Result<StoryWithSlides, DbError>;
     async fn story_by_slug(&self, slug: &str) -> Result<Option<StoryWithSlides>, DbError>;
-    /// Newest first (by publication time, then creation).
+    /// Newest first (by publication time, then creation); `headline_search`
+    /// keeps those whose headline contains it (case-insensitive), "" all.
     async fn list_stories(
         &self,
         visibility: Visibility,
+        headline_search: &str,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<StorySummary>, DbError>;
@@ -103,6 +119,50 @@ pub trait Database: Send + Sync + 'static {
     /// Every photo's SHA-256 with its perceptual hash, to find near-duplicates.
     async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError>;
     async fn counts(&self) -> Result<Counts, DbError>;
+
+    // Editing.
+
+    async fn story_by_id(&self, id: StoryId) -> Result<Option<StoryWithSlides>, DbError>;
+    /// Saves the story's text and slides if it is at version `expected`
+    /// (any, for `None`), bumping the version and keeping a revision.
+    async fn save_story(
+        &self,
+        id: StoryId,
+        expected: Option<u32>,
+        content: &StoryContent,
+        user: &str,
+    ) -> Result<SaveResult, DbError>;
+    /// Records the first revision of a story just created.
+    async fn add_first_revision(
+        &self,
+        id: StoryId,
+        content: &StoryContent,
+        user: &str,
+    ) -> Result<(), DbError>;
+    async fn set_publication(
+        &self,
+        id: StoryId,
+        expected: Option<u32>,
+        status: StoryStatus,
+        published_at: Option<DateTime<Utc>>,
+    ) -> Result<SaveResult, DbError>;
+    async fn delete_story(&self, id: StoryId) -> Result<bool, DbError>;
+    /// Publishes scheduled stories whose time has come; returns their slugs.
+    async fn publish_due(&self, now: DateTime<Utc>) -> Result<Vec<String>, DbError>;
+    /// Newest first.
+    async fn revisions(&self, id: StoryId) -> Result<Vec<Revision>, DbError>;
+    async fn revision_content(
+        &self,
+        id: StoryId,
+        version: u32,
+    ) -> Result<Option<StoryContent>, DbError>;
+    async fn photo_by_id(&self, id: PhotoId) -> Result<Option<Photo>, DbError>;
+    async fn search_photos(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Photo>, DbError>;
 
     // Accounts. Secrets arrive already hashed: the database never sees them.
 

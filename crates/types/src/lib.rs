@@ -63,6 +63,37 @@ pub struct Story {
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change; a save naming an older version is refused,
+    /// so two editors never silently overwrite each other.
+    pub version: u32,
+}
+
+/// What an editor saves: the story's text and its slides in order. Slides
+/// with an `id` are kept (and updated), the others are added; slides left
+/// out are removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoryContent {
+    pub headline: String,
+    pub lead: Vec<String>,
+    pub slides: Vec<SlideContent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlideContent {
+    #[serde(default)]
+    pub id: Option<SlideId>,
+    pub photo_id: PhotoId,
+    pub caption: String,
+    pub alt_text: String,
+    pub credit: String,
+}
+
+/// A saved version of a story, as listed in its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    pub version: u32,
+    pub user: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// One captioned photo in a story. Caption, alt text and credit belong to the

@@ -23,6 +23,11 @@ fn classify(err: &CoreError) -> (StatusCode, &'static str, String) {
         CoreError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", err.to_string()),
         CoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", err.to_string()),
         CoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict", err.to_string()),
+        CoreError::Incomplete(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "incomplete",
+            err.to_string(),
+        ),
         CoreError::Internal(detail) => {
             tracing::error!(%detail, "internal error");
             (
@@ -39,16 +44,23 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// What keeps a story from being published, one entry per missing field.
+    problems: Vec<photodesk_core::Problem>,
 }
 
 impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            problems: Vec::new(),
+        }
+    }
+
     /// The request itself is malformed (query string, path, headers).
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad-request",
-            message: message.into(),
-        }
+        ApiError::new(StatusCode::BAD_REQUEST, "bad-request", message)
     }
 }
 
@@ -59,17 +71,21 @@ impl From<CoreError> for ApiError {
             status,
             code,
             message,
+            problems: match err {
+                CoreError::Incomplete(problems) => problems,
+                _ => Vec::new(),
+            },
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "code": self.code, "message": self.message })),
-        )
-            .into_response()
+        let mut body = json!({ "code": self.code, "message": self.message });
+        if !self.problems.is_empty() {
+            body["problems"] = json!(self.problems);
+        }
+        (self.status, Json(body)).into_response()
     }
 }
 

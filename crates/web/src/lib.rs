@@ -4,6 +4,8 @@
 
 mod api;
 mod assets;
+mod auth;
+mod editor;
 mod error;
 mod public;
 mod templates;
@@ -24,6 +26,7 @@ pub struct AppState {
     templates: Arc<templates::Templates>,
     assets: Arc<assets::Assets>,
     cache: public::PageCache,
+    login_limits: Arc<auth::LoginLimits>,
     /// Scheme and host for absolute URLs, without a trailing slash; from the
     /// request's `Host` when not configured.
     base_url: Option<Arc<str>>,
@@ -41,6 +44,7 @@ impl AppState {
             templates: Arc::new(templates),
             assets: Arc::new(assets),
             cache: public::PageCache::new(),
+            login_limits: Arc::new(auth::LoginLimits::new()),
             base_url: base_url.map(Into::into),
         }
     }
@@ -50,6 +54,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(public::routes())
+        .merge(editor::routes())
         .nest(
             "/api/v1",
             api::routes().layer(tower_http::compression::CompressionLayer::new()),

@@ -37,6 +37,11 @@ impl Templates {
             ("feed.atom", include_str!("../templates/feed.atom")),
             ("media.xml", include_str!("../templates/media.xml")),
             ("sitemap.xml", include_str!("../templates/sitemap.xml")),
+            ("login.html", include_str!("../templates/login.html")),
+            (
+                "edit/stories.html",
+                include_str!("../templates/edit/stories.html"),
+            ),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("built-in template {name} is broken: {e}"));

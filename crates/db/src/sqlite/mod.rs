@@ -2,13 +2,14 @@
 //! writer, foreign keys enforced.
 
 mod accounts;
+mod editing;
 
-use crate::{Counts, Database, DbError, NewPhoto, NewSession, NewStory, Visibility};
+use crate::{Counts, Database, DbError, NewPhoto, NewSession, NewStory, SaveResult, Visibility};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    ApiToken, Photo, Rendition, RenditionFormat, Role, Slide, Story, StoryStatus, StorySummary,
-    StoryWithSlides, User,
+    ApiToken, Photo, PhotoId, Rendition, RenditionFormat, Revision, Role, Slide, Story,
+    StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -141,7 +142,35 @@ fn story_from_row(row: &SqliteRow) -> Result<Story, DbError> {
         published_at: row.try_get("published_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
     })
+}
+
+/// The story with its slides (and their photos) in order.
+async fn with_slides(pool: &SqlitePool, story: Story) -> Result<StoryWithSlides, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT s.id, s.position, s.caption, s.alt_text, s.credit, {PHOTO_COLUMNS}
+         FROM slides s JOIN photos p ON p.id = s.photo_id
+         WHERE s.story_id = ? ORDER BY s.position"
+    ))
+    .bind(story.id)
+    .fetch_all(pool)
+    .await?;
+    let mut slides: Vec<Slide> = rows
+        .iter()
+        .map(|row| {
+            Ok(Slide {
+                id: row.try_get("id")?,
+                position: row.try_get("position")?,
+                caption: row.try_get("caption")?,
+                alt_text: row.try_get("alt_text")?,
+                credit: row.try_get("credit")?,
+                photo: photo_from_row(row)?,
+            })
+        })
+        .collect::<Result<_, DbError>>()?;
+    attach_renditions(pool, slides.iter_mut().map(|s| &mut s.photo)).await?;
+    Ok(StoryWithSlides { story, slides })
 }
 
 /// Inserts the photo and its renditions unless its hash is known; returns
@@ -238,42 +267,22 @@ impl Database for SqliteDatabase {
     }
 
     async fn story_by_slug(&self, slug: &str) -> Result<Option<StoryWithSlides>, DbError> {
-        let Some(row) = sqlx::query("SELECT * FROM stories WHERE slug = ?")
+        let row = sqlx::query("SELECT * FROM stories WHERE slug = ?")
             .bind(slug)
             .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let story = story_from_row(&row)?;
-        let rows = sqlx::query(&format!(
-            "SELECT s.id, s.position, s.caption, s.alt_text, s.credit, {PHOTO_COLUMNS}
-             FROM slides s JOIN photos p ON p.id = s.photo_id
-             WHERE s.story_id = ? ORDER BY s.position"
-        ))
-        .bind(story.id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut slides: Vec<Slide> = rows
-            .iter()
-            .map(|row| {
-                Ok(Slide {
-                    id: row.try_get("id")?,
-                    position: row.try_get("position")?,
-                    caption: row.try_get("caption")?,
-                    alt_text: row.try_get("alt_text")?,
-                    credit: row.try_get("credit")?,
-                    photo: photo_from_row(row)?,
-                })
-            })
-            .collect::<Result<_, DbError>>()?;
-        attach_renditions(&self.pool, slides.iter_mut().map(|s| &mut s.photo)).await?;
-        Ok(Some(StoryWithSlides { story, slides }))
+            .await?;
+        match row {
+            Some(row) => with_slides(&self.pool, story_from_row(&row)?)
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn list_stories(
         &self,
         visibility: Visibility,
+        headline_search: &str,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<StorySummary>, DbError> {
@@ -288,12 +297,15 @@ impl Database for SqliteDatabase {
              FROM stories st
              LEFT JOIN slides cover ON cover.story_id = st.id AND cover.position = 1
              LEFT JOIN photos p ON p.id = cover.photo_id
-             WHERE NOT ? OR (st.status = 'published' AND st.published_at <= ?)
+             WHERE (NOT ? OR (st.status = 'published' AND st.published_at <= ?))
+               AND (? = '' OR instr(lower(st.headline), lower(?)) > 0)
              ORDER BY st.published_at IS NULL, st.published_at DESC, st.created_at DESC, st.id DESC
              LIMIT ? OFFSET ?"
         ))
         .bind(public_only)
         .bind(now)
+        .bind(headline_search)
+        .bind(headline_search)
         .bind(limit)
         .bind(offset)
         .fetch_all(&self.pool)
@@ -411,6 +423,74 @@ impl Database for SqliteDatabase {
             slides: row.try_get::<i64, _>("slides")? as u64,
             photos: row.try_get::<i64, _>("photos")? as u64,
         })
+    }
+
+    async fn story_by_id(&self, id: StoryId) -> Result<Option<StoryWithSlides>, DbError> {
+        editing::story_by_id(&self.pool, id).await
+    }
+
+    async fn save_story(
+        &self,
+        id: StoryId,
+        expected: Option<u32>,
+        content: &StoryContent,
+        user: &str,
+    ) -> Result<SaveResult, DbError> {
+        editing::save_story(&self.pool, id, expected, content, user).await
+    }
+
+    async fn add_first_revision(
+        &self,
+        id: StoryId,
+        content: &StoryContent,
+        user: &str,
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        editing::add_revision(&mut tx, id, 1, user, content).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn set_publication(
+        &self,
+        id: StoryId,
+        expected: Option<u32>,
+        status: StoryStatus,
+        published_at: Option<DateTime<Utc>>,
+    ) -> Result<SaveResult, DbError> {
+        editing::set_publication(&self.pool, id, expected, status, published_at).await
+    }
+
+    async fn delete_story(&self, id: StoryId) -> Result<bool, DbError> {
+        editing::delete_story(&self.pool, id).await
+    }
+
+    async fn publish_due(&self, now: DateTime<Utc>) -> Result<Vec<String>, DbError> {
+        editing::publish_due(&self.pool, now).await
+    }
+
+    async fn revisions(&self, id: StoryId) -> Result<Vec<Revision>, DbError> {
+        editing::revisions(&self.pool, id).await
+    }
+
+    async fn revision_content(
+        &self,
+        id: StoryId,
+        version: u32,
+    ) -> Result<Option<StoryContent>, DbError> {
+        editing::revision_content(&self.pool, id, version).await
+    }
+
+    async fn photo_by_id(&self, id: PhotoId) -> Result<Option<Photo>, DbError> {
+        editing::photo_by_id(&self.pool, id).await
+    }
+
+    async fn search_photos(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Photo>, DbError> {
+        editing::search_photos(&self.pool, query, limit, offset).await
     }
 
     async fn create_user(

@@ -139,7 +139,7 @@ async fn public_listing_hides_drafts_and_future_publications() {
         .unwrap();
 
     let public = db
-        .list_stories(Visibility::PublicAt(Utc::now()), 10, 0)
+        .list_stories(Visibility::PublicAt(Utc::now()), "", 10, 0)
         .await
         .unwrap();
     let headlines: Vec<&str> = public.iter().map(|s| s.headline.as_str()).collect();
@@ -148,10 +148,18 @@ async fn public_listing_hides_drafts_and_future_publications() {
     assert_eq!(public[0].cover.as_ref().unwrap().sha256, "04".repeat(32));
     assert_eq!(public[0].cover_alt, "Alt 4");
 
-    let all = db.list_stories(Visibility::All, 10, 0).await.unwrap();
+    let all = db.list_stories(Visibility::All, "", 10, 0).await.unwrap();
     assert_eq!(all.len(), 4);
-    let page = db.list_stories(Visibility::All, 2, 3).await.unwrap();
+    let page = db.list_stories(Visibility::All, "", 2, 3).await.unwrap();
     assert_eq!(page.len(), 1);
+    let found = db.list_stories(Visibility::All, "nE", 10, 0).await.unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|s| s.headline.as_str())
+            .collect::<Vec<_>>(),
+        ["New"]
+    );
 }
 
 #[tokio::test]

@@ -84,7 +84,7 @@ impl PageCache {
 }
 
 impl AppState {
-    fn page_error(&self, err: CoreError) -> PageError {
+    pub(crate) fn page_error(&self, err: CoreError) -> PageError {
         PageError {
             err,
             templates: self.templates.clone(),
@@ -99,7 +99,7 @@ impl AppState {
 
     /// `http(s)://host` for absolute links: the configured base URL, else
     /// the request's `Host` (only if it looks like a host name).
-    fn origin(&self, request: &HeaderMap) -> String {
+    pub(crate) fn origin(&self, request: &HeaderMap) -> String {
         if let Some(base) = &self.base_url {
             return base.to_string();
         }
