@@ -133,12 +133,14 @@ fn saved(
 }
 
 impl Photodesk {
-    /// A story by numeric id or by slug, whatever its status.
+    /// A story by slug or else numeric id, whatever its status.
     pub async fn story_by_reference(&self, reference: &str) -> Result<StoryWithSlides, CoreError> {
-        let found = match reference.parse::<StoryId>() {
-            Ok(id) => self.db.story_by_id(id).await?,
-            Err(_) => self.db.story_by_slug(reference).await?,
-        };
+        let mut found = self.db.story_by_slug(reference).await?;
+        if found.is_none() {
+            if let Ok(id) = reference.parse::<StoryId>() {
+                found = self.db.story_by_id(id).await?;
+            }
+        }
         found.ok_or_else(|| CoreError::NotFound(format!("no story {reference:?}")))
     }
 

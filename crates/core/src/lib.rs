@@ -82,6 +82,11 @@ impl Photodesk {
         ))
     }
 
+    /// Largest photo file accepted, in bytes (uploads stop there).
+    pub fn max_file_bytes(&self) -> u64 {
+        self.limits.max_file_bytes
+    }
+
     pub fn database(&self) -> &dyn Database {
         self.db.as_ref()
     }

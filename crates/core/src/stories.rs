@@ -153,15 +153,15 @@ impl Photodesk {
             .await?)
     }
 
-    /// A story as readers see it: drafts and stories not yet due are not found.
-    pub async fn public_story(&self, slug: &str) -> Result<StoryWithSlides, CoreError> {
-        let not_found = || CoreError::NotFound(format!("no story {slug:?}"));
-        let story = self.db.story_by_slug(slug).await?.ok_or_else(not_found)?;
+    /// A story as readers see it, by slug (or id): drafts and stories not
+    /// yet due are not found.
+    pub async fn public_story(&self, reference: &str) -> Result<StoryWithSlides, CoreError> {
+        let story = self.story_by_reference(reference).await?;
         let due = story.story.published_at.is_some_and(|at| at <= Utc::now());
         if story.story.status == StoryStatus::Published && due {
             Ok(story)
         } else {
-            Err(not_found())
+            Err(CoreError::NotFound(format!("no story {reference:?}")))
         }
     }
 

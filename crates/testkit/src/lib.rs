@@ -70,10 +70,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_settings(RawConfig::default()).await
+    }
+
+    /// With some settings changed (the data dir is always a fresh temp dir).
+    pub async fn with_settings(settings: RawConfig) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let config = Config::from_raw(RawConfig {
             data_dir: Some(dir.path().join("data")),
-            ..Default::default()
+            ..settings
         })
         .unwrap();
         let app = Photodesk::open(&config).await.unwrap();

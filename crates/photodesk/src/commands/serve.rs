@@ -18,6 +18,8 @@ pub async fn serve(app: Photodesk, config: &Config, path: &str) -> anyhow::Resul
     tracing::info!(%address, data_dir = %config.data_dir.display(), "serving");
     // AVIF renditions missing (new photos, an interrupted run) are made meanwhile.
     app.spawn_rendition_worker();
+    // Scheduled stories go public on time.
+    app.spawn_scheduler();
     photodesk_web::serve(
         AppState::new(app, config.base_url.clone()),
         listener,

@@ -1,22 +1,65 @@
 //! The JSON API (`/api/v1`). Response shapes are spelled out as structs so
-//! they change only on purpose.
+//! they change only on purpose. Reading published stories needs no account;
+//! everything else needs an editor (session with CSRF header, or token).
 
+mod bodies;
+mod editing;
+
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
-use photodesk_types::{PhotoMetadata, RenditionFormat, StoryStatus, StoryWithSlides};
-use serde::{Deserialize, Serialize};
+use bodies::{StoryBody, StoryList, StoryListItem};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 const DEFAULT_LIMIT: u32 = 20;
 const MAX_LIMIT: u32 = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/stories", get(list_stories))
-        .route("/stories/{slug}", get(get_story))
+        .route("/stories", get(list_stories).post(editing::create_story))
+        .route(
+            "/stories/{reference}",
+            get(get_story)
+                .patch(editing::update_story)
+                .delete(editing::delete_story),
+        )
+        .merge(editing::routes())
+}
+
+/// A JSON body whose every failure is a JSON error: 415 without a JSON
+/// content type, 400 for broken JSON, 422 for wrong fields, 413 too large.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "send the body as JSON with Content-Type: application/json",
+                ),
+                JsonRejection::JsonSyntaxError(e) => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad-json",
+                    format!("the body is not valid JSON: {}", e.body_text()),
+                ),
+                JsonRejection::JsonDataError(e) => {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text())
+                }
+                other => ApiError::new(other.status(), "bad-request", other.body_text()),
+            }),
+        }
+    }
 }
 
 /// Paging parameters as given; parsed by hand so a bad value gets a JSON
@@ -25,6 +68,15 @@ pub fn routes() -> Router<AppState> {
 struct Paging {
     limit: Option<String>,
     offset: Option<String>,
+    /// Editors only: headline contains (stories) or metadata matches (photos).
+    q: Option<String>,
+}
+
+impl Paging {
+    fn limits(&self) -> Result<(u32, u32), ApiError> {
+        let limit = number("limit", self.limit.as_deref(), DEFAULT_LIMIT)?.clamp(1, MAX_LIMIT);
+        Ok((limit, number("offset", self.offset.as_deref(), 0)?))
+    }
 }
 
 fn number(name: &str, value: Option<&str>, default: u32) -> Result<u32, ApiError> {
@@ -36,154 +88,40 @@ fn number(name: &str, value: Option<&str>, default: u32) -> Result<u32, ApiError
     }
 }
 
-#[derive(Serialize)]
-struct StoryListItem {
-    slug: String,
-    headline: String,
-    published_at: Option<DateTime<Utc>>,
-    slide_count: u32,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct StoryList {
-    stories: Vec<StoryListItem>,
-    limit: u32,
-    offset: u32,
-    /// Offset of the next page, absent on the last page.
-    next_offset: Option<u32>,
-}
-
+/// Published stories for everyone; editors see drafts and scheduled ones
+/// too, and may search headlines (`q`).
 async fn list_stories(
     State(state): State<AppState>,
+    caller: Caller,
     Query(paging): Query<Paging>,
 ) -> Result<Json<StoryList>, ApiError> {
-    let limit = number("limit", paging.limit.as_deref(), DEFAULT_LIMIT)?.clamp(1, MAX_LIMIT);
-    let offset = number("offset", paging.offset.as_deref(), 0)?;
-    let mut stories = state.app.public_stories(limit + 1, offset).await?;
+    let (limit, offset) = paging.limits()?;
+    let mut stories = match caller.user() {
+        Some(_) => {
+            let search = paging.q.as_deref().unwrap_or_default();
+            state.app.all_stories(search, limit + 1, offset).await?
+        }
+        None => state.app.public_stories(limit + 1, offset).await?,
+    };
     let next_offset = (stories.len() > limit as usize).then_some(offset + limit);
     stories.truncate(limit as usize);
     Ok(Json(StoryList {
-        stories: stories
-            .into_iter()
-            .map(|s| StoryListItem {
-                url: format!("/stories/{}", s.slug),
-                slug: s.slug,
-                headline: s.headline,
-                published_at: s.published_at,
-                slide_count: s.slide_count,
-            })
-            .collect(),
+        stories: stories.into_iter().map(StoryListItem::from).collect(),
         limit,
         offset,
         next_offset,
     }))
 }
 
-#[derive(Serialize)]
-struct StoryBody {
-    id: i64,
-    slug: String,
-    headline: String,
-    lead: Vec<String>,
-    status: StoryStatus,
-    published_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-    url: String,
-    slides: Vec<SlideBody>,
-}
-
-#[derive(Serialize)]
-struct SlideBody {
-    id: i64,
-    position: u32,
-    caption: String,
-    alt_text: String,
-    credit: String,
-    url: String,
-    photo: PhotoBody,
-}
-
-#[derive(Serialize)]
-struct PhotoBody {
-    id: i64,
-    sha256: String,
-    media_type: String,
-    width: u32,
-    height: u32,
-    byte_size: u64,
-    original_url: String,
-    metadata: PhotoMetadata,
-    /// ThumbHash (base64) to paint while the image loads.
-    placeholder: Option<String>,
-    /// Web versions made so far, narrowest first; AVIF appears once its
-    /// background encoding is done.
-    renditions: Vec<RenditionBody>,
-}
-
-#[derive(Serialize)]
-struct RenditionBody {
-    format: RenditionFormat,
-    width: u32,
-    height: u32,
-    byte_size: u64,
-    url: String,
-}
-
-impl From<StoryWithSlides> for StoryBody {
-    fn from(s: StoryWithSlides) -> Self {
-        let slug = s.story.slug;
-        StoryBody {
-            id: s.story.id,
-            url: format!("/stories/{slug}"),
-            headline: s.story.headline,
-            lead: s.story.lead,
-            status: s.story.status,
-            published_at: s.story.published_at,
-            updated_at: s.story.updated_at,
-            slides: s
-                .slides
-                .into_iter()
-                .map(|slide| SlideBody {
-                    id: slide.id,
-                    position: slide.position,
-                    url: format!("/stories/{slug}/{}", slide.position),
-                    caption: slide.caption,
-                    alt_text: slide.alt_text,
-                    credit: slide.credit,
-                    photo: PhotoBody {
-                        id: slide.photo.id,
-                        original_url: crate::public::original_url(&slide.photo),
-                        renditions: slide
-                            .photo
-                            .renditions
-                            .iter()
-                            .map(|r| RenditionBody {
-                                format: r.format,
-                                width: r.width,
-                                height: r.height,
-                                byte_size: r.byte_size,
-                                url: crate::public::rendition_url(&slide.photo, r),
-                            })
-                            .collect(),
-                        placeholder: slide.photo.placeholder,
-                        sha256: slide.photo.sha256,
-                        media_type: slide.photo.media_type,
-                        width: slide.photo.width,
-                        height: slide.photo.height,
-                        byte_size: slide.photo.byte_size,
-                        metadata: slide.photo.metadata,
-                    },
-                })
-                .collect(),
-            slug,
-        }
-    }
-}
-
+/// By slug or id; drafts and scheduled stories only for editors.
 async fn get_story(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    caller: Caller,
+    Path(reference): Path<String>,
 ) -> Result<Json<StoryBody>, ApiError> {
-    Ok(Json(state.app.public_story(&slug).await?.into()))
+    let story = match caller.user() {
+        Some(_) => state.app.story_by_reference(&reference).await?,
+        None => state.app.public_story(&reference).await?,
+    };
+    Ok(Json(story.into()))
 }

@@ -1,0 +1,207 @@
+//! Response shapes of the JSON API.
+
+use crate::public::{original_url, rendition_url};
+use chrono::{DateTime, Utc};
+use photodesk_core::IngestOutcome;
+use photodesk_types::{
+    Photo, PhotoMetadata, RenditionFormat, Revision, Slide, StoryStatus, StorySummary,
+    StoryWithSlides,
+};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct StoryListItem {
+    id: i64,
+    slug: String,
+    headline: String,
+    status: StoryStatus,
+    published_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    slide_count: u32,
+    url: String,
+}
+
+impl From<StorySummary> for StoryListItem {
+    fn from(s: StorySummary) -> Self {
+        StoryListItem {
+            id: s.id,
+            url: format!("/stories/{}", s.slug),
+            slug: s.slug,
+            headline: s.headline,
+            status: s.status,
+            published_at: s.published_at,
+            updated_at: s.updated_at,
+            slide_count: s.slide_count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct StoryList {
+    pub stories: Vec<StoryListItem>,
+    pub limit: u32,
+    pub offset: u32,
+    /// Offset of the next page, absent on the last page.
+    pub next_offset: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct StoryBody {
+    id: i64,
+    slug: String,
+    headline: String,
+    lead: Vec<String>,
+    status: StoryStatus,
+    published_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    /// Send it back with a change: a change to an older version is refused (409).
+    version: u32,
+    url: String,
+    slides: Vec<SlideBody>,
+}
+
+#[derive(Serialize)]
+pub struct SlideBody {
+    id: i64,
+    position: u32,
+    caption: String,
+    alt_text: String,
+    credit: String,
+    url: String,
+    photo: PhotoBody,
+}
+
+impl SlideBody {
+    pub fn new(slug: &str, slide: Slide) -> Self {
+        SlideBody {
+            id: slide.id,
+            position: slide.position,
+            url: format!("/stories/{slug}/{}", slide.position),
+            caption: slide.caption,
+            alt_text: slide.alt_text,
+            credit: slide.credit,
+            photo: slide.photo.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PhotoBody {
+    id: i64,
+    sha256: String,
+    media_type: String,
+    width: u32,
+    height: u32,
+    byte_size: u64,
+    original_url: String,
+    metadata: PhotoMetadata,
+    /// ThumbHash (base64) to paint while the image loads.
+    placeholder: Option<String>,
+    /// SHA-256 of a library photo this one nearly duplicates (a burst frame).
+    near_duplicate_of: Option<String>,
+    /// Web versions made so far, narrowest first; AVIF appears once its
+    /// background encoding is done.
+    renditions: Vec<RenditionBody>,
+}
+
+#[derive(Serialize)]
+struct RenditionBody {
+    format: RenditionFormat,
+    width: u32,
+    height: u32,
+    byte_size: u64,
+    url: String,
+}
+
+impl From<Photo> for PhotoBody {
+    fn from(photo: Photo) -> Self {
+        PhotoBody {
+            id: photo.id,
+            original_url: original_url(&photo),
+            renditions: photo
+                .renditions
+                .iter()
+                .map(|r| RenditionBody {
+                    format: r.format,
+                    width: r.width,
+                    height: r.height,
+                    byte_size: r.byte_size,
+                    url: rendition_url(&photo, r),
+                })
+                .collect(),
+            placeholder: photo.placeholder,
+            near_duplicate_of: photo.near_duplicate_of,
+            sha256: photo.sha256,
+            media_type: photo.media_type,
+            width: photo.width,
+            height: photo.height,
+            byte_size: photo.byte_size,
+            metadata: photo.metadata,
+        }
+    }
+}
+
+/// An uploaded photo and what the library made of it.
+#[derive(Serialize)]
+pub struct UploadBody {
+    #[serde(flatten)]
+    photo: PhotoBody,
+    /// `added`, `duplicate` (the same bytes were there) or `near-duplicate`.
+    outcome: &'static str,
+}
+
+impl UploadBody {
+    pub fn new(photo: Photo, outcome: &IngestOutcome) -> Self {
+        UploadBody {
+            photo: photo.into(),
+            outcome: match outcome {
+                IngestOutcome::Added => "added",
+                IngestOutcome::Duplicate => "duplicate",
+                IngestOutcome::NearDuplicate { .. } => "near-duplicate",
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PhotoList {
+    pub photos: Vec<PhotoBody>,
+    pub limit: u32,
+    pub offset: u32,
+    pub next_offset: Option<u32>,
+}
+
+impl From<StoryWithSlides> for StoryBody {
+    fn from(s: StoryWithSlides) -> Self {
+        let slug = s.story.slug;
+        StoryBody {
+            id: s.story.id,
+            url: format!("/stories/{slug}"),
+            headline: s.story.headline,
+            lead: s.story.lead,
+            status: s.story.status,
+            published_at: s.story.published_at,
+            updated_at: s.story.updated_at,
+            version: s.story.version,
+            slides: s
+                .slides
+                .into_iter()
+                .map(|slide| SlideBody::new(&slug, slide))
+                .collect(),
+            slug,
+        }
+    }
+}
+
+/// A slide just added or changed, with the story version it produced.
+#[derive(Serialize)]
+pub struct SlideReply {
+    #[serde(flatten)]
+    pub slide: SlideBody,
+    pub story_version: u32,
+}
+
+#[derive(Serialize)]
+pub struct RevisionList {
+    pub revisions: Vec<Revision>,
+}
