@@ -1,6 +1,6 @@
 // Starts `photodesk demo` on a free port with a fresh data folder and a
 // headless Debian chromium; both are stopped by `stop()`.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,8 +11,14 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const BINARY = process.env.PHOTODESK_BIN || join(ROOT, 'target', 'release', 'photodesk');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
+/** An editor account the tests log in with. */
+export const EDITOR = { name: 'edna', password: 'editor passphrase' };
+
 export async function start() {
   const data = mkdtempSync(join(tmpdir(), 'photodesk-e2e-'));
+  execFileSync(BINARY, ['--data-dir', data, 'user', 'add', EDITOR.name, '--role', 'editor'], {
+    env: { ...process.env, PHOTODESK_PASSWORD: EDITOR.password, PHOTODESK_LOG: 'warn' },
+  });
   const child = spawn(BINARY, ['--data-dir', data, 'demo', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },
@@ -36,6 +42,7 @@ export async function start() {
   return {
     base,
     browser,
+    data,
     async stop() {
       await browser.close();
       child.kill('SIGTERM');

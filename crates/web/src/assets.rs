@@ -15,6 +15,7 @@ struct Asset {
 pub struct Assets {
     css: Asset,
     js: Asset,
+    editor: Asset,
     icon: Asset,
 }
 
@@ -48,6 +49,12 @@ impl Assets {
                 "text/javascript; charset=utf-8",
                 include_str!("../assets/slideshow.js"),
             ),
+            editor: Asset::new(
+                "editor",
+                "js",
+                "text/javascript; charset=utf-8",
+                include_str!("../assets/editor.js"),
+            ),
             icon: Asset::new(
                 "icon",
                 "svg",
@@ -59,12 +66,17 @@ impl Assets {
 
     /// Their URLs, for templates.
     pub fn urls(&self) -> Value {
-        context! { css => self.css.url(), js => self.js.url(), icon => self.icon.url() }
+        context! {
+            css => self.css.url(),
+            js => self.js.url(),
+            editor => self.editor.url(),
+            icon => self.icon.url(),
+        }
     }
 
     /// The asset with this file name, if it is one of ours.
     pub fn find(&self, file: &str) -> Option<&Representation> {
-        [&self.css, &self.js, &self.icon]
+        [&self.css, &self.js, &self.editor, &self.icon]
             .into_iter()
             .find(|asset| asset.file == file)
             .map(|asset| &asset.representation)

@@ -42,6 +42,14 @@ impl Templates {
                 "edit/stories.html",
                 include_str!("../templates/edit/stories.html"),
             ),
+            (
+                "edit/story.html",
+                include_str!("../templates/edit/story.html"),
+            ),
+            (
+                "edit/history.html",
+                include_str!("../templates/edit/history.html"),
+            ),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("built-in template {name} is broken: {e}"));

@@ -4,8 +4,9 @@
 
 use crate::auth::{same_secret, Caller, ClientAddress, SESSION_COOKIE};
 use crate::error::PageError;
+use crate::public::{original_url, rendition_url};
 use crate::AppState;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,7 +14,8 @@ use axum::Router;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use minijinja::context;
-use photodesk_core::{CoreError, SESSION_LIFETIME};
+use photodesk_core::{CoreError, SessionUser, SESSION_LIFETIME};
+use photodesk_types::{RenditionFormat, StoryId};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -21,6 +23,216 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_form).post(log_in))
         .route("/logout", post(log_out))
         .route("/edit", get(story_list))
+        .route("/edit/stories", post(new_story))
+        .route("/edit/stories/{id}", get(edit_story))
+        .route("/edit/stories/{id}/preview", get(preview))
+        .route("/edit/stories/{id}/history", get(history))
+        .route(
+            "/edit/stories/{id}/revisions/{version}/restore",
+            post(restore),
+        )
+}
+
+/// The session behind an editor page, or the way to the login page.
+fn session_or_login(caller: Caller, here: &str) -> Result<SessionUser, Redirect> {
+    match caller {
+        Caller::Session(session) => Ok(session),
+        _ => Err(Redirect::to(&format!("/login?next={here}"))),
+    }
+}
+
+/// Form posts prove they come from our page with the session's token.
+fn check_csrf(state: &AppState, session: &SessionUser, sent: &str) -> Result<(), PageError> {
+    if same_secret(sent, &session.csrf_token) {
+        Ok(())
+    } else {
+        Err(state.page_error(CoreError::Forbidden(
+            "this form is stale or was sent from another site; reload the page".into(),
+        )))
+    }
+}
+
+fn story_id(state: &AppState, text: &str) -> Result<StoryId, PageError> {
+    text.parse()
+        .map_err(|_| state.page_error(CoreError::NotFound(format!("no story {text:?}"))))
+}
+
+#[derive(Deserialize)]
+struct NewStoryForm {
+    headline: String,
+    csrf_token: String,
+}
+
+async fn new_story(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<NewStoryForm>,
+) -> Result<Response, PageError> {
+    let session = match session_or_login(caller, "/edit") {
+        Ok(session) => session,
+        Err(to_login) => return Ok(to_login.into_response()),
+    };
+    check_csrf(&state, &session, &form.csrf_token)?;
+    let story = state
+        .app
+        .create_draft(&form.headline, Vec::new(), &session.user)
+        .await
+        .map_err(|e| state.page_error(e))?;
+    Ok(Redirect::to(&format!("/edit/stories/{}", story.story.id)).into_response())
+}
+
+async fn edit_story(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let session = match session_or_login(caller, &format!("/edit/stories/{id}")) {
+        Ok(session) => session,
+        Err(to_login) => return Ok(to_login.into_response()),
+    };
+    let story = state
+        .app
+        .story_by_reference(&story_id(&state, &id)?.to_string())
+        .await
+        .map_err(|e| state.page_error(e))?;
+    let slides: Vec<_> = story
+        .slides
+        .iter()
+        .map(|slide| {
+            let thumb = slide
+                .photo
+                .renditions
+                .iter()
+                .filter(|r| r.format == RenditionFormat::Jpeg)
+                .min_by_key(|r| r.width);
+            context! {
+                id => slide.id,
+                position => slide.position,
+                caption => slide.caption,
+                alt_text => slide.alt_text,
+                credit => slide.credit,
+                thumb => thumb.map_or_else(|| original_url(&slide.photo), |r| rendition_url(&slide.photo, r)),
+                thumb_height => (160 * slide.photo.height).checked_div(slide.photo.width).unwrap_or(107),
+                near_duplicate => slide.photo.near_duplicate_of.is_some(),
+            }
+        })
+        .collect();
+    state.html(
+        StatusCode::OK,
+        "edit/story.html",
+        context! {
+            title => format!("Edit: {}", story.story.headline),
+            story => context! {
+                id => story.story.id,
+                slug => story.story.slug,
+                headline => story.story.headline,
+                lead => story.story.lead,
+                status => story.story.status.as_str(),
+                version => story.story.version,
+            },
+            slides,
+            user => session.user.name,
+            csrf_token => session.csrf_token,
+        },
+    )
+}
+
+/// The story exactly as readers will see it, whatever its status.
+async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if let Err(to_login) = session_or_login(caller, &format!("/edit/stories/{id}/preview")) {
+        return Ok(to_login.into_response());
+    }
+    let story = state
+        .app
+        .story_by_reference(&story_id(&state, &id)?.to_string())
+        .await
+        .map_err(|e| state.page_error(e))?;
+    let origin = state.origin(&headers);
+    state.html(
+        StatusCode::OK,
+        "story.html",
+        crate::public::story_view(&origin, &story, None),
+    )
+}
+
+async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let session = match session_or_login(caller, &format!("/edit/stories/{id}/history")) {
+        Ok(session) => session,
+        Err(to_login) => return Ok(to_login.into_response()),
+    };
+    let id = story_id(&state, &id)?;
+    let story = state
+        .app
+        .story_by_reference(&id.to_string())
+        .await
+        .map_err(|e| state.page_error(e))?;
+    let revisions = state
+        .app
+        .revisions(id)
+        .await
+        .map_err(|e| state.page_error(e))?;
+    let mut rows = Vec::new();
+    for revision in revisions {
+        let content = state
+            .app
+            .revision(id, revision.version)
+            .await
+            .map_err(|e| state.page_error(e))?;
+        rows.push(context! {
+            version => revision.version,
+            user => revision.user,
+            when => revision.created_at.format("%-d %b %Y %H:%M:%S UTC").to_string(),
+            headline => content.headline,
+            slide_count => content.slides.len(),
+            captions => content.slides.iter().map(|s| s.caption.clone()).collect::<Vec<_>>(),
+            current => revision.version == story.story.version,
+        });
+    }
+    state.html(
+        StatusCode::OK,
+        "edit/history.html",
+        context! {
+            title => format!("History: {}", story.story.headline),
+            story => context! { id => id, headline => story.story.headline, version => story.story.version },
+            revisions => rows,
+            csrf_token => session.csrf_token,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct RestoreForm {
+    csrf_token: String,
+    version: u32,
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, revision)): Path<(String, u32)>,
+    Form(form): Form<RestoreForm>,
+) -> Result<Response, PageError> {
+    let session = match session_or_login(caller, "/edit") {
+        Ok(session) => session,
+        Err(to_login) => return Ok(to_login.into_response()),
+    };
+    check_csrf(&state, &session, &form.csrf_token)?;
+    let id = story_id(&state, &id)?;
+    state
+        .app
+        .restore_revision(id, revision, Some(form.version), &session.user)
+        .await
+        .map_err(|e| state.page_error(e))?;
+    Ok(Redirect::to(&format!("/edit/stories/{id}")).into_response())
 }
 
 /// Where to go after logging in: only a path on this site.
@@ -181,7 +393,7 @@ async fn story_list(
                 status => s.status.as_str(),
                 slide_count => s.slide_count,
                 updated => s.updated_at.format("%-d %b %Y %H:%M").to_string(),
-                url => format!("/stories/{}", s.slug),
+                edit_url => format!("/edit/stories/{}", s.id),
             }
         })
         .collect();

@@ -8,6 +8,11 @@ mod views;
 pub use representation::Representation;
 pub use views::{original_url, rendition_url};
 
+/// The story page's template values (the editor's preview uses them too).
+pub fn story_view(origin: &str, story: &StoryWithSlides, current: Option<u32>) -> minijinja::Value {
+    views::story(origin, SITE_NAME, story, current)
+}
+
 use crate::error::PageError;
 use crate::{AppState, SITE_NAME};
 use axum::extract::{Path, Query, State};
@@ -224,10 +229,7 @@ async fn story_page(
                     )));
                 }
             }
-            let html = app.render(
-                "story.html",
-                views::story(&origin, SITE_NAME, &story, current),
-            )?;
+            let html = app.render("story.html", story_view(&origin, &story, current))?;
             Ok(html_page(html, Some(story.story.updated_at)))
         })
         .await
