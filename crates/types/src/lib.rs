@@ -15,6 +15,7 @@ pub type PhotoId = i64;
 
 /// Where a story is in its life. Only `Published` stories are public.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum StoryStatus {
     Draft,
@@ -52,6 +53,7 @@ impl FromStr for StoryStatus {
 
 /// A gallery story: headline, lead paragraphs and (separately loaded) slides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Story {
     pub id: StoryId,
     /// URL name, unique, ASCII; frozen once the story has been published.
@@ -72,6 +74,7 @@ pub struct Story {
 /// with an `id` are kept (and updated), the others are added; slides left
 /// out are removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoryContent {
     pub headline: String,
     pub lead: Vec<String>,
@@ -79,6 +82,7 @@ pub struct StoryContent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlideContent {
     #[serde(default)]
     pub id: Option<SlideId>,
@@ -90,6 +94,7 @@ pub struct SlideContent {
 
 /// A saved version of a story, as listed in its history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revision {
     pub version: u32,
     pub user: String,
@@ -99,6 +104,7 @@ pub struct Revision {
 /// One captioned photo in a story. Caption, alt text and credit belong to the
 /// slide, so one photo can be captioned differently in two stories.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Slide {
     pub id: SlideId,
     /// 1-based place in the story.
@@ -113,6 +119,7 @@ pub struct Slide {
 /// under their SHA-256; width and height are as displayed (orientation
 /// applied).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Photo {
     pub id: PhotoId,
     /// Lower-case hex SHA-256 of the original bytes.
@@ -135,6 +142,7 @@ pub struct Photo {
 
 /// An encoded web version of a photo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rendition {
     pub format: RenditionFormat,
     pub width: u32,
@@ -146,6 +154,7 @@ pub struct Rendition {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RenditionFormat {
     Avif,
@@ -200,6 +209,7 @@ impl std::fmt::Display for RenditionFormat {
 
 /// A story with its slides in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoryWithSlides {
     #[serde(flatten)]
     pub story: Story,
@@ -208,6 +218,7 @@ pub struct StoryWithSlides {
 
 /// What a story list shows: enough for a teaser, without every slide.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StorySummary {
     pub id: StoryId,
     pub slug: String,
@@ -224,6 +235,7 @@ pub struct StorySummary {
 /// What a photo says about itself in its EXIF, IPTC IIM and XMP, reconciled
 /// by the Metadata Working Group rules. Every text is untrusted input.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PhotoMetadata {
     /// Description / caption (IIM Caption-Abstract, XMP dc:description).
@@ -263,6 +275,7 @@ pub struct PhotoMetadata {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Gps {
     pub latitude: f64,
     pub longitude: f64,
@@ -270,6 +283,7 @@ pub struct Gps {
 
 /// What a person may do: admins also manage users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -306,6 +320,7 @@ pub type UserId = i64;
 
 /// A person who edits (never a reader: readers need no account).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub name: String,
@@ -317,6 +332,7 @@ pub struct User {
 
 /// An API token as listed (the secret itself is shown once, at creation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,

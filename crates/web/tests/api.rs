@@ -856,3 +856,58 @@ async fn login_attempts_are_limited_and_disabled_users_cannot_log_in() {
         .await;
     assert_eq!(away.headers[header::LOCATION], "/edit");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let site = Site::new().await;
+    let doc = site
+        .send(
+            Request::get("/api/v1/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = &doc.body["paths"];
+    for (method, path) in [
+        ("get", "/stories"),
+        ("post", "/stories"),
+        ("get", "/stories/{reference}"),
+        ("patch", "/stories/{id}"),
+        ("delete", "/stories/{id}"),
+        ("post", "/photos"),
+        ("get", "/photos"),
+        ("get", "/photos/{id}"),
+        ("post", "/stories/{id}/slides"),
+        ("patch", "/stories/{id}/slides/{slide_id}"),
+        ("delete", "/stories/{id}/slides/{slide_id}"),
+        ("put", "/stories/{id}/slides/order"),
+        ("post", "/stories/{id}/publish"),
+        ("post", "/stories/{id}/schedule"),
+        ("post", "/stories/{id}/unpublish"),
+        ("get", "/stories/{id}/revisions"),
+        ("post", "/stories/{id}/revisions/{version}/restore"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    let schemas = &doc.body["components"]["schemas"];
+    for schema in [
+        "StoryBody",
+        "SlideBody",
+        "PhotoBody",
+        "PhotoMetadata",
+        "ErrorBody",
+        "NewSlideRequest",
+    ] {
+        assert!(schemas[schema].is_object(), "schema {schema}");
+    }
+    assert_eq!(
+        paths["/stories/{id}/publish"]["post"]["responses"]["422"]["description"],
+        "what is missing, in `problems`"
+    );
+    assert!(doc.body["components"]["securitySchemes"]["token"].is_object());
+}

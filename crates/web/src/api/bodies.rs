@@ -1,4 +1,5 @@
-//! Response shapes of the JSON API.
+//! Response shapes of the JSON API; their schemas go into the OpenAPI
+//! document, so the document follows the code.
 
 use crate::public::{original_url, rendition_url};
 use chrono::{DateTime, Utc};
@@ -8,8 +9,9 @@ use photodesk_types::{
     StoryWithSlides,
 };
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct StoryListItem {
     id: i64,
     slug: String,
@@ -36,7 +38,7 @@ impl From<StorySummary> for StoryListItem {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct StoryList {
     pub stories: Vec<StoryListItem>,
     pub limit: u32,
@@ -45,7 +47,7 @@ pub struct StoryList {
     pub next_offset: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct StoryBody {
     id: i64,
     slug: String,
@@ -60,7 +62,7 @@ pub struct StoryBody {
     slides: Vec<SlideBody>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SlideBody {
     id: i64,
     position: u32,
@@ -85,7 +87,7 @@ impl SlideBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PhotoBody {
     id: i64,
     sha256: String,
@@ -104,7 +106,7 @@ pub struct PhotoBody {
     renditions: Vec<RenditionBody>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct RenditionBody {
     format: RenditionFormat,
     width: u32,
@@ -142,7 +144,7 @@ impl From<Photo> for PhotoBody {
 }
 
 /// An uploaded photo and what the library made of it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UploadBody {
     #[serde(flatten)]
     photo: PhotoBody,
@@ -163,7 +165,7 @@ impl UploadBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PhotoList {
     pub photos: Vec<PhotoBody>,
     pub limit: u32,
@@ -194,14 +196,24 @@ impl From<StoryWithSlides> for StoryBody {
 }
 
 /// A slide just added or changed, with the story version it produced.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SlideReply {
     #[serde(flatten)]
     pub slide: SlideBody,
     pub story_version: u32,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RevisionList {
     pub revisions: Vec<Revision>,
+}
+
+/// Every error: a stable `code`, a message for people, and for a refused
+/// publication the `problems`, one per missing field.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    code: String,
+    message: String,
+    #[schema(value_type = Option<Vec<Object>>)]
+    problems: Option<Vec<serde_json::Value>>,
 }

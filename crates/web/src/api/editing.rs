@@ -3,7 +3,7 @@
 //! browser sessions without the CSRF header 403, before anything happens.
 
 use super::bodies::{
-    PhotoBody, PhotoList, RevisionList, SlideBody, SlideReply, StoryBody, UploadBody,
+    ErrorBody, PhotoBody, PhotoList, RevisionList, SlideBody, SlideReply, StoryBody, UploadBody,
 };
 use super::{ApiJson, Paging};
 use crate::auth::Editor;
@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use photodesk_core::{CoreError, PhotoInput, SlideChanges};
 use photodesk_types::{SlideId, StoryId};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -56,6 +57,12 @@ fn too_large(limit: u64) -> ApiError {
 
 /// `POST /photos`: multipart with a `file` field, or the image as the raw
 /// body (`Content-Type: image/...`, optional `X-Filename`).
+#[utoipa::path(post, path = "/photos", tag = "photos",
+    request_body(content_type = "multipart/form-data",
+                 description = "the photo in the multipart field `file`; or the image itself as the body, with its image/* Content-Type"),
+    responses((status = 201, body = UploadBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn upload_photo(
     State(state): State<AppState>,
     _editor: Editor,
@@ -127,6 +134,10 @@ async fn multipart_file(mut multipart: Multipart, limit: u64) -> Result<(String,
     Err(CoreError::Invalid("the form has no `file` field".into()).into())
 }
 
+#[utoipa::path(get, path = "/photos", tag = "photos",
+    params(("q" = Option<String>, Query, description = "caption, headline, keyword, credit or creator contains"),
+           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    responses((status = 200, body = PhotoList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("token" = []), ("session" = [])))]
 async fn list_photos(
     State(state): State<AppState>,
     _editor: Editor,
@@ -145,6 +156,9 @@ async fn list_photos(
     }))
 }
 
+#[utoipa::path(get, path = "/photos/{id}", tag = "photos", params(("id" = i64, Path)),
+    responses((status = 200, body = PhotoBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn get_photo(
     State(state): State<AppState>,
     _editor: Editor,
@@ -153,7 +167,7 @@ async fn get_photo(
     Ok(Json(state.app.photo_by_id(id(&photo)?).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStoryRequest {
     headline: String,
@@ -161,6 +175,9 @@ pub struct NewStoryRequest {
     lead: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/stories", tag = "stories", request_body = NewStoryRequest,
+    responses((status = 201, body = StoryBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 pub async fn create_story(
     State(state): State<AppState>,
     Editor(user): Editor,
@@ -178,7 +195,7 @@ pub async fn create_story(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StoryChanges {
     headline: Option<String>,
@@ -188,6 +205,11 @@ pub struct StoryChanges {
     version: Option<u32>,
 }
 
+#[utoipa::path(patch, path = "/stories/{id}", tag = "stories", params(("id" = i64, Path)),
+    request_body = StoryChanges,
+    responses((status = 200, body = StoryBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 pub async fn update_story(
     State(state): State<AppState>,
     Editor(user): Editor,
@@ -209,6 +231,8 @@ pub async fn update_story(
     Ok(Json(story.into()))
 }
 
+#[utoipa::path(delete, path = "/stories/{id}", tag = "stories", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
 pub async fn delete_story(
     State(state): State<AppState>,
     _editor: Editor,
@@ -218,9 +242,9 @@ pub async fn delete_story(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewSlideRequest {
+pub struct NewSlideRequest {
     photo_id: i64,
     caption: Option<String>,
     alt_text: Option<String>,
@@ -228,6 +252,11 @@ struct NewSlideRequest {
     version: Option<u32>,
 }
 
+#[utoipa::path(post, path = "/stories/{id}/slides", tag = "slides", params(("id" = i64, Path)),
+    request_body = NewSlideRequest,
+    responses((status = 201, body = SlideReply), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn add_slide(
     State(state): State<AppState>,
     Editor(user): Editor,
@@ -263,15 +292,19 @@ fn slide_reply(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SlideChangeRequest {
+pub struct SlideChangeRequest {
     caption: Option<String>,
     alt_text: Option<String>,
     credit: Option<String>,
     version: Option<u32>,
 }
 
+#[utoipa::path(patch, path = "/stories/{id}/slides/{slide_id}", tag = "slides",
+    params(("id" = i64, Path), ("slide_id" = i64, Path)), request_body = SlideChangeRequest,
+    responses((status = 200, body = SlideReply), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn update_slide(
     State(state): State<AppState>,
     Editor(user): Editor,
@@ -291,12 +324,16 @@ async fn update_slide(
     Ok(Json(slide_reply(story, slide_id)?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct VersionQuery {
+pub struct VersionQuery {
     version: Option<u32>,
 }
 
+#[utoipa::path(delete, path = "/stories/{id}/slides/{slide_id}", tag = "slides",
+    params(("id" = i64, Path), ("slide_id" = i64, Path), VersionQuery),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn remove_slide(
     State(state): State<AppState>,
     Editor(user): Editor,
@@ -310,13 +347,17 @@ async fn remove_slide(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct OrderRequest {
+pub struct OrderRequest {
     slide_ids: Vec<SlideId>,
     version: Option<u32>,
 }
 
+#[utoipa::path(put, path = "/stories/{id}/slides/order", tag = "slides", params(("id" = i64, Path)),
+    request_body = OrderRequest,
+    responses((status = 200, body = StoryBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn reorder_slides(
     State(state): State<AppState>,
     Editor(user): Editor,
@@ -331,9 +372,9 @@ async fn reorder_slides(
 }
 
 /// Publication bodies are optional: `{}` or nothing at all.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct PublishRequest {
+pub struct PublishRequest {
     version: Option<u32>,
 }
 
@@ -355,6 +396,11 @@ async fn optional_json<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
+#[utoipa::path(post, path = "/stories/{id}/publish", tag = "publication", params(("id" = i64, Path)),
+    request_body(content = Option<PublishRequest>),
+    responses((status = 200, body = StoryBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, description = "what is missing, in `problems`", body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn publish(
     State(state): State<AppState>,
     _editor: Editor,
@@ -367,14 +413,18 @@ async fn publish(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ScheduleRequest {
+pub struct ScheduleRequest {
     /// RFC 3339, e.g. `2026-12-01T06:00:00Z`.
     at: DateTime<Utc>,
     version: Option<u32>,
 }
 
+#[utoipa::path(post, path = "/stories/{id}/schedule", tag = "publication", params(("id" = i64, Path)),
+    request_body = ScheduleRequest,
+    responses((status = 200, body = StoryBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn schedule(
     State(state): State<AppState>,
     _editor: Editor,
@@ -390,6 +440,10 @@ async fn schedule(
     ))
 }
 
+#[utoipa::path(post, path = "/stories/{id}/unpublish", tag = "publication", params(("id" = i64, Path)),
+    request_body(content = Option<PublishRequest>),
+    responses((status = 200, body = StoryBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn unpublish(
     State(state): State<AppState>,
     _editor: Editor,
@@ -402,6 +456,9 @@ async fn unpublish(
     ))
 }
 
+#[utoipa::path(get, path = "/stories/{id}/revisions", tag = "history", params(("id" = i64, Path)),
+    responses((status = 200, body = RevisionList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn revisions(
     State(state): State<AppState>,
     _editor: Editor,
@@ -412,6 +469,10 @@ async fn revisions(
     }))
 }
 
+#[utoipa::path(get, path = "/stories/{id}/revisions/{version}", tag = "history",
+    params(("id" = i64, Path), ("version" = u32, Path)),
+    responses((status = 200, body = photodesk_types::StoryContent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn revision(
     State(state): State<AppState>,
     _editor: Editor,
@@ -423,6 +484,10 @@ async fn revision(
     Ok(Json(state.app.revision(id(&story)?, version).await?))
 }
 
+#[utoipa::path(post, path = "/stories/{id}/revisions/{version}/restore", tag = "history",
+    params(("id" = i64, Path), ("version" = u32, Path)), request_body(content = Option<PublishRequest>),
+    responses((status = 200, body = StoryBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
 async fn restore(
     State(state): State<AppState>,
     Editor(user): Editor,

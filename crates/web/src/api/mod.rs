@@ -30,6 +30,52 @@ pub fn routes() -> Router<AppState> {
                 .delete(editing::delete_story),
         )
         .merge(editing::routes())
+        .route("/openapi.json", get(openapi))
+}
+
+/// The OpenAPI 3.1 document, generated from the handlers and body types.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Photodesk API", description = "Stories, slides and photos of a Photodesk site."),
+    servers((url = "/api/v1")),
+    paths(
+        list_stories, get_story, editing::create_story, editing::update_story, editing::delete_story,
+        editing::upload_photo, editing::list_photos, editing::get_photo,
+        editing::add_slide, editing::update_slide, editing::remove_slide, editing::reorder_slides,
+        editing::publish, editing::schedule, editing::unpublish,
+        editing::revisions, editing::revision, editing::restore,
+    ),
+    modifiers(&Security),
+)]
+struct ApiDoc;
+
+/// Two ways to authenticate: a token, or the editor's session cookie plus
+/// its CSRF token in `X-CSRF-Token`.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "plus the session's CSRF token in the X-CSRF-Token header for changes",
+            ))),
+        );
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi())
 }
 
 /// A JSON body whose every failure is a JSON error: 415 without a JSON
@@ -88,6 +134,10 @@ fn number(name: &str, value: Option<&str>, default: u32) -> Result<u32, ApiError
     }
 }
 
+#[utoipa::path(get, path = "/stories", tag = "stories",
+    params(("q" = Option<String>, Query, description = "editors: headline contains"),
+           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    responses((status = 200, body = StoryList), (status = 400, body = bodies::ErrorBody)))]
 /// Published stories for everyone; editors see drafts and scheduled ones
 /// too, and may search headlines (`q`).
 async fn list_stories(
@@ -113,6 +163,9 @@ async fn list_stories(
     }))
 }
 
+#[utoipa::path(get, path = "/stories/{reference}", tag = "stories",
+    params(("reference" = String, Path, description = "slug or numeric id")),
+    responses((status = 200, body = StoryBody), (status = 404, body = bodies::ErrorBody)))]
 /// By slug or id; drafts and scheduled stories only for editors.
 async fn get_story(
     State(state): State<AppState>,
