@@ -38,6 +38,32 @@ impl Photodesk {
         self.import_parsed_story(parsed, photos, publish).await
     }
 
+    /// Imports a story sent as text with its photos as uploaded files (the
+    /// editor's import): photos in natural name order, one per slide, as a
+    /// draft. The same checks and all-or-nothing rule as a folder import.
+    pub async fn import_uploaded_story(
+        &self,
+        story_text: &[u8],
+        mut files: Vec<(String, bytes::Bytes)>,
+    ) -> Result<StoryWithSlides, CoreError> {
+        let parsed =
+            text::parse_bytes(story_text).map_err(|e| CoreError::Invalid(e.to_string()))?;
+        files.retain(|(name, _)| crate::import::is_photo_file_name(name));
+        crate::import::sort_by_name(&mut files);
+        if files.len() != parsed.slides.len() {
+            return Err(CoreError::Invalid(format!(
+                "the story has {} slides but {} photos were sent; it needs one photo per slide",
+                parsed.slides.len(),
+                files.len()
+            )));
+        }
+        let photos = files
+            .into_iter()
+            .map(|(name, bytes)| PhotoInput::Bytes { name, bytes })
+            .collect();
+        self.import_parsed_story(parsed, photos, false).await
+    }
+
     /// Imports an already parsed story with one photo per slide, in order.
     pub async fn import_parsed_story(
         &self,

@@ -911,3 +911,127 @@ async fn the_openapi_document_describes_every_route() {
     );
     assert!(doc.body["components"]["securitySchemes"]["token"].is_object());
 }
+
+/// A logged-in session: its cookie and CSRF token.
+async fn session(site: &Site) -> (String, String) {
+    let ok = log_in(site, "edna", "editor passphrase").await;
+    let cookie = ok.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let list = site
+        .send(
+            Request::get("/edit")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let html = list.body.as_str().unwrap().to_owned();
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    (cookie, csrf)
+}
+
+fn multipart(fields: &[(&str, Option<&str>, Vec<u8>)]) -> (String, Vec<u8>) {
+    let boundary = "import-boundary";
+    let mut body = Vec::new();
+    for (name, file, bytes) in fields {
+        let disposition = match file {
+            Some(file) => format!(
+                "form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: image/jpeg"
+            ),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_editor_imports_a_text_story_with_its_photos() {
+    let site = Site::new().await;
+    let (cookie, csrf) = session(&site).await;
+    let text = "Photos: Imported\n\nA lead.\n1 / 2\nFirst caption.\n2 / 2\nSecond caption.\n";
+    let post = |fields: Vec<(&str, Option<&str>, Vec<u8>)>| {
+        let (content_type, body) = multipart(&fields);
+        Request::post("/edit/import")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // Photos in natural name order: 2.jpg before 10.jpg, whatever the sending order.
+    let imported = site
+        .send(post(vec![
+            ("csrf_token", None, csrf.clone().into_bytes()),
+            ("story", None, text.as_bytes().to_vec()),
+            ("photos", Some("10.jpg"), photo_jpeg(300, 200, 10)),
+            ("photos", Some("2.jpg"), photo_jpeg(200, 300, 2)),
+            ("photos", Some("notes.txt"), b"not a photo".to_vec()),
+        ]))
+        .await;
+    assert_eq!(
+        imported.status,
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        imported.body
+    );
+    let location = imported.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let id = location.rsplit('/').next().unwrap();
+    let story = site
+        .call(Method::GET, &format!("/api/v1/stories/{id}"), None)
+        .await;
+    assert_eq!(story.body["status"], "draft");
+    assert_eq!(story.body["slides"][0]["caption"], "First caption.");
+    assert_eq!(
+        story.body["slides"][0]["photo"]["width"], 200,
+        "2.jpg is the first slide"
+    );
+
+    let photos_before = site.t.app.database().counts().await.unwrap();
+    let wrong_count = site
+        .send(post(vec![
+            ("csrf_token", None, csrf.clone().into_bytes()),
+            ("story", None, text.as_bytes().to_vec()),
+            ("photos", Some("1.jpg"), photo_jpeg(300, 200, 11)),
+        ]))
+        .await;
+    assert_eq!(wrong_count.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong_count
+        .body
+        .as_str()
+        .unwrap()
+        .contains("needs one photo per slide"));
+    let forged = site
+        .send(post(vec![
+            ("csrf_token", None, b"forged".to_vec()),
+            ("story", None, text.as_bytes().to_vec()),
+            ("photos", Some("1.jpg"), photo_jpeg(300, 200, 12)),
+            ("photos", Some("2.jpg"), photo_jpeg(300, 200, 13)),
+        ]))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        site.t.app.database().counts().await.unwrap(),
+        photos_before,
+        "nothing half-written"
+    );
+}

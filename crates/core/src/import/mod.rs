@@ -52,8 +52,18 @@ fn folder_entries(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
             entries.push((name, entry.path()));
         }
     }
-    entries.sort_by(|(a, _), (b, _)| natord::compare(a, b).then_with(|| a.cmp(b)));
+    sort_by_name(&mut entries);
     Ok(entries.into_iter().map(|(_, path)| path).collect())
+}
+
+/// Natural file-name order (`2.jpg` before `10.jpg`), the order slides take.
+pub fn sort_by_name<T>(items: &mut [(String, T)]) {
+    items.sort_by(|(a, _), (b, _)| natord::compare(a, b).then_with(|| a.cmp(b)));
+}
+
+/// Whether a file name (not hidden) has a photo ending.
+pub fn is_photo_file_name(name: &str) -> bool {
+    !name.starts_with('.') && is_photo_name(Path::new(name))
 }
 
 fn is_photo_name(path: &Path) -> bool {

@@ -484,6 +484,18 @@ impl Database for SqliteDatabase {
         editing::photo_by_id(&self.pool, id).await
     }
 
+    async fn photo_published(&self, sha256: &str, now: DateTime<Utc>) -> Result<bool, DbError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM photos p JOIN slides s ON s.photo_id = p.id
+                            JOIN stories st ON st.id = s.story_id
+                            WHERE p.sha256 = ? AND st.status = 'published' AND st.published_at <= ?)",
+        )
+        .bind(sha256)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn search_photos(
         &self,
         query: &str,

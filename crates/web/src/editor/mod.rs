@@ -24,6 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(log_out))
         .route("/edit", get(story_list))
         .route("/edit/stories", post(new_story))
+        .route(
+            "/edit/import",
+            post(import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/edit/stories/{id}", get(edit_story))
         .route("/edit/stories/{id}/preview", get(preview))
         .route("/edit/stories/{id}/history", get(history))
@@ -55,6 +59,57 @@ fn check_csrf(state: &AppState, session: &SessionUser, sent: &str) -> Result<(),
 fn story_id(state: &AppState, text: &str) -> Result<StoryId, PageError> {
     text.parse()
         .map_err(|_| state.page_error(CoreError::NotFound(format!("no story {text:?}"))))
+}
+
+/// Uploaded in one import at most (its photos are held in memory until
+/// they are stored).
+const MAX_IMPORT_BYTES: u64 = 1 << 30;
+
+/// `POST /edit/import`: the plain-text story and its photos as a form
+/// (`csrf_token`, `story`, `photos`…); becomes a draft, or nothing.
+async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let session = match session_or_login(caller, "/edit") {
+        Ok(session) => session,
+        Err(to_login) => return Ok(to_login.into_response()),
+    };
+    let invalid = |message: String| state.page_error(CoreError::Invalid(message));
+    let per_file = state.app.max_file_bytes();
+    let (mut csrf, mut text, mut photos, mut total) = (String::new(), Vec::new(), Vec::new(), 0u64);
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| invalid(e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| invalid(e.body_text()))? {
+            total += chunk.len() as u64;
+            if bytes.len() as u64 + chunk.len() as u64 > per_file || total > MAX_IMPORT_BYTES {
+                return Err(state.page_error(CoreError::TooLarge(format!(
+                    "{file_name}: files may have at most {per_file} bytes, an import {MAX_IMPORT_BYTES}"
+                ))));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "story" => text = bytes,
+            "photos" if !bytes.is_empty() => photos.push((file_name, bytes.into())),
+            _ => {}
+        }
+    }
+    check_csrf(&state, &session, &csrf)?;
+    let story = state
+        .app
+        .import_uploaded_story(&text, photos)
+        .await
+        .map_err(|e| state.page_error(e))?;
+    Ok(Redirect::to(&format!("/edit/stories/{}", story.story.id)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -417,16 +417,27 @@ async fn asset(
     }
 }
 
+/// Originals of published photos for everyone; of drafts for editors only
+/// (and then not cached by shared caches).
 async fn original(
     State(state): State<AppState>,
+    caller: crate::auth::Caller,
     Path(sha256): Path<String>,
 ) -> Result<Response, PageError> {
+    let editor = caller.user().is_some();
     let (bytes, media_type) = state
         .app
-        .original(&sha256)
+        .original(&sha256, editor)
         .await
         .map_err(|e| state.page_error(e))?;
-    Ok(immutable_image(bytes, &media_type))
+    let mut response = immutable_image(bytes, &media_type);
+    if editor {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=3600"),
+        );
+    }
+    Ok(response)
 }
 
 async fn rendition(
