@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { start, EDITOR } from './server.js';
@@ -16,6 +17,17 @@ const CAPTIONS = [
   '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script> Skaters & "friends"',
   '哈尔滨冰雪大世界的夜景。',
 ];
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's violations on the page as it is now. */
+async function violations(page) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+  }));
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
 
 let site;
 before(async () => { site = await start(); });
@@ -40,10 +52,12 @@ test('log in, build a story from uploads, reorder by keyboard, publish', async (
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${site.base}/edit`);
   assert.match(page.url(), /\/login\?next=\/edit$/);
+  assert.deepEqual(await violations(page), [], 'login page');
   await page.type('#name', EDITOR.name);
   await page.type('#password', EDITOR.password);
   await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
   assert.match(page.url(), /\/edit$/);
+  assert.deepEqual(await violations(page), [], 'story list');
 
   await page.type('#new-headline', 'Photos: Harbin ice festival');
   await Promise.all([page.waitForNavigation(), page.click('form[action="/edit/stories"] button')]);
@@ -61,6 +75,7 @@ test('log in, build a story from uploads, reorder by keyboard, publish', async (
   assert.deepEqual(prefilled.map((s) => s.caption), CAPTIONS, 'captions come from IPTC, in upload order');
   assert.ok(prefilled.every((s) => s.alt && s.credit), 'alt text and credit come from the photos too');
   assert.equal(await page.$$eval('#uploads progress', (bars) => bars.filter((b) => b.value === 100).length), 3);
+  assert.deepEqual(await violations(page), [], 'story editor');
 
   // Keyboard reordering: slide 3 up twice, focus staying on its button.
   await page.focus('#slides .edit-slide:nth-child(3) [data-action="up"]');

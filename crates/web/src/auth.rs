@@ -11,7 +11,7 @@ use axum::http::{header, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use photodesk_core::SessionUser;
-use photodesk_types::User;
+use photodesk_types::{Role, User};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 
@@ -128,6 +128,26 @@ impl<S: Sync> FromRequestParts<S> for ClientAddress {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
         ))
+    }
+}
+
+/// An admin: may also manage users. Editors get 403.
+pub struct Admin(pub User);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Editor(user) = Editor::from_request_parts(parts, state).await?;
+        if user.role == Role::Admin {
+            Ok(Admin(user))
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only admins manage users",
+            ))
+        }
     }
 }
 

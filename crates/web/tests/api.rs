@@ -1035,3 +1035,87 @@ async fn the_editor_imports_a_text_story_with_its_photos() {
         "nothing half-written"
     );
 }
+
+#[tokio::test]
+async fn only_admins_manage_users() {
+    let site = Site::new().await;
+    // Edna is an editor: she may edit stories but not manage people.
+    let refused = site.call(Method::GET, "/api/v1/users", None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["code"], "forbidden");
+    let refused = site
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"name": "mallory", "role": "admin", "password": "a long passphrase"})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    site.t
+        .app
+        .add_user("ada", Role::Admin, "admin passphrase")
+        .await
+        .unwrap();
+    let (_, token) = site.t.app.create_api_token("ada", "admin").await.unwrap();
+    let admin = Site { token, ..site };
+    let added = admin
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"name": "fred", "role": "editor", "password": "fred passphrase"})),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    assert_eq!(added.body["role"], "editor");
+    assert!(added.body.get("password_hash").is_none());
+    let taken = admin
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"name": "fred", "role": "editor", "password": "fred passphrase"})),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    let weak = admin
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"name": "gina", "role": "editor", "password": "short"})),
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let users = admin.call(Method::GET, "/api/v1/users", None).await;
+    let names: Vec<&str> = users.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ada", "edna", "fred"]);
+
+    // Disabling Edna stops her token at once.
+    assert_eq!(
+        admin
+            .call(Method::POST, "/api/v1/users/edna/disable", None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        admin
+            .call(Method::POST, "/api/v1/users/ada/disable", None)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (_, edna_token) = admin.t.app.create_api_token("edna", "later").await.unwrap();
+    let edna = Site {
+        token: edna_token,
+        ..admin
+    };
+    assert_eq!(
+        edna.call(Method::GET, "/api/v1/photos", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -4,6 +4,7 @@
 
 mod bodies;
 mod editing;
+mod users;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
                 .delete(editing::delete_story),
         )
         .merge(editing::routes())
+        .merge(users::routes())
         .route("/openapi.json", get(openapi))
 }
 
@@ -44,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         editing::add_slide, editing::update_slide, editing::remove_slide, editing::reorder_slides,
         editing::publish, editing::schedule, editing::unpublish,
         editing::revisions, editing::revision, editing::restore,
+        users::list_users, users::add_user, users::disable_user, users::enable_user, users::set_password,
     ),
     modifiers(&Security),
 )]
