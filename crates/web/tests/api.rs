@@ -1123,25 +1123,53 @@ async fn only_admins_manage_users() {
 #[tokio::test]
 async fn editors_list_drafts_and_search_headlines_readers_see_published_only() {
     let site = Site::new().await;
-    for headline in ["Floods in the north", "Harbin ice festival", "Harbin by night"] {
-        site.call(Method::POST, "/api/v1/stories", Some(json!({"headline": headline}))).await;
+    for headline in [
+        "Floods in the north",
+        "Harbin ice festival",
+        "Harbin by night",
+    ] {
+        site.call(
+            Method::POST,
+            "/api/v1/stories",
+            Some(json!({"headline": headline})),
+        )
+        .await;
     }
-    let all = site.call(Method::GET, "/api/v1/stories?q=harbin&limit=1", None).await;
-    assert_eq!(all.body["stories"][0]["headline"], "Harbin by night", "newest first");
+    let all = site
+        .call(Method::GET, "/api/v1/stories?q=harbin&limit=1", None)
+        .await;
+    assert_eq!(
+        all.body["stories"][0]["headline"], "Harbin by night",
+        "newest first"
+    );
     assert_eq!(all.body["stories"][0]["status"], "draft");
     assert_eq!(all.body["next_offset"], 1);
-    let page2 = site.call(Method::GET, "/api/v1/stories?q=harbin&limit=1&offset=1", None).await;
+    let page2 = site
+        .call(
+            Method::GET,
+            "/api/v1/stories?q=harbin&limit=1&offset=1",
+            None,
+        )
+        .await;
     assert_eq!(page2.body["stories"][0]["headline"], "Harbin ice festival");
     assert!(page2.body["next_offset"].is_null());
-    let readers = site.send(Request::get("/api/v1/stories").body(Body::empty()).unwrap()).await;
+    let readers = site
+        .send(Request::get("/api/v1/stories").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(readers.body["stories"].as_array().unwrap().len(), 0);
 }
 
 #[tokio::test]
 async fn session_cookies_are_secure_behind_https() {
     let t = TestApp::new().await;
-    t.app.add_user("edna", Role::Editor, "editor passphrase").await.unwrap();
-    let router = app(AppState::new(t.app.clone(), Some("https://photos.example.org".into())));
+    t.app
+        .add_user("edna", Role::Editor, "editor passphrase")
+        .await
+        .unwrap();
+    let router = app(AppState::new(
+        t.app.clone(),
+        Some("https://photos.example.org".into()),
+    ));
     let response = router
         .oneshot(
             Request::post("/login")

@@ -47,6 +47,15 @@ fn id(text: &str) -> Result<i64, ApiError> {
         .map_err(|_| CoreError::NotFound(format!("no such id {text:?}")).into())
 }
 
+/// A story in a path: its numeric id, or (for scripts that know only that)
+/// its slug.
+async fn story_id(state: &AppState, text: &str) -> Result<StoryId, ApiError> {
+    match text.parse() {
+        Ok(id) => Ok(id),
+        Err(_) => Ok(state.app.story_by_reference(text).await?.story.id),
+    }
+}
+
 fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -218,15 +227,20 @@ pub async fn update_story(
 ) -> Result<Json<StoryBody>, ApiError> {
     let story = state
         .app
-        .edit_story(id(&story)?, body.version, &user, |content| {
-            if let Some(headline) = body.headline {
-                content.headline = headline.trim().to_owned();
-            }
-            if let Some(lead) = body.lead {
-                content.lead = lead;
-            }
-            Ok(())
-        })
+        .edit_story(
+            story_id(&state, &story).await?,
+            body.version,
+            &user,
+            |content| {
+                if let Some(headline) = body.headline {
+                    content.headline = headline.trim().to_owned();
+                }
+                if let Some(lead) = body.lead {
+                    content.lead = lead;
+                }
+                Ok(())
+            },
+        )
         .await?;
     Ok(Json(story.into()))
 }
@@ -238,7 +252,10 @@ pub async fn delete_story(
     _editor: Editor,
     Path(story): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.delete_story(id(&story)?).await?;
+    state
+        .app
+        .delete_story(story_id(&state, &story).await?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -270,7 +287,13 @@ async fn add_slide(
     };
     let (story, slide_id) = state
         .app
-        .add_slide(id(&story)?, body.version, &user, body.photo_id, changes)
+        .add_slide(
+            story_id(&state, &story).await?,
+            body.version,
+            &user,
+            body.photo_id,
+            changes,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(slide_reply(story, slide_id)?)))
 }
@@ -319,7 +342,13 @@ async fn update_slide(
     };
     let story = state
         .app
-        .change_slide(id(&story)?, body.version, &user, slide_id, changes)
+        .change_slide(
+            story_id(&state, &story).await?,
+            body.version,
+            &user,
+            slide_id,
+            changes,
+        )
         .await?;
     Ok(Json(slide_reply(story, slide_id)?))
 }
@@ -342,7 +371,12 @@ async fn remove_slide(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .remove_slide(id(&story)?, query.version, &user, id(&slide)?)
+        .remove_slide(
+            story_id(&state, &story).await?,
+            query.version,
+            &user,
+            id(&slide)?,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -366,7 +400,12 @@ async fn reorder_slides(
 ) -> Result<Json<StoryBody>, ApiError> {
     let story = state
         .app
-        .reorder_slides(id(&story)?, body.version, &user, &body.slide_ids)
+        .reorder_slides(
+            story_id(&state, &story).await?,
+            body.version,
+            &user,
+            &body.slide_ids,
+        )
         .await?;
     Ok(Json(story.into()))
 }
@@ -409,7 +448,11 @@ async fn publish(
 ) -> Result<Json<StoryBody>, ApiError> {
     let body: PublishRequest = optional_json(&state, request).await?;
     Ok(Json(
-        state.app.publish(id(&story)?, body.version).await?.into(),
+        state
+            .app
+            .publish(story_id(&state, &story).await?, body.version)
+            .await?
+            .into(),
     ))
 }
 
@@ -434,7 +477,7 @@ async fn schedule(
     Ok(Json(
         state
             .app
-            .schedule(id(&story)?, body.version, body.at)
+            .schedule(story_id(&state, &story).await?, body.version, body.at)
             .await?
             .into(),
     ))
@@ -452,7 +495,11 @@ async fn unpublish(
 ) -> Result<Json<StoryBody>, ApiError> {
     let body: PublishRequest = optional_json(&state, request).await?;
     Ok(Json(
-        state.app.unpublish(id(&story)?, body.version).await?.into(),
+        state
+            .app
+            .unpublish(story_id(&state, &story).await?, body.version)
+            .await?
+            .into(),
     ))
 }
 
@@ -465,7 +512,7 @@ async fn revisions(
     Path(story): Path<String>,
 ) -> Result<Json<RevisionList>, ApiError> {
     Ok(Json(RevisionList {
-        revisions: state.app.revisions(id(&story)?).await?,
+        revisions: state.app.revisions(story_id(&state, &story).await?).await?,
     }))
 }
 
@@ -481,7 +528,12 @@ async fn revision(
     let version = version
         .parse()
         .map_err(|_| ApiError::from(CoreError::NotFound(format!("no revision {version:?}"))))?;
-    Ok(Json(state.app.revision(id(&story)?, version).await?))
+    Ok(Json(
+        state
+            .app
+            .revision(story_id(&state, &story).await?, version)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/stories/{id}/revisions/{version}/restore", tag = "history",
@@ -498,7 +550,7 @@ async fn restore(
     let version = version
         .parse()
         .map_err(|_| ApiError::from(CoreError::NotFound(format!("no revision {version:?}"))))?;
-    let story: StoryId = id(&story)?;
+    let story = story_id(&state, &story).await?;
     Ok(Json(
         state
             .app
