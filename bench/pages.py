@@ -27,7 +27,7 @@ def start_photodesk(binary, data_dir):
     child = subprocess.Popen(
         [binary, "--data-dir", data_dir, "demo", "--listen", "127.0.0.1:0"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "RUST_LOG": "warn"},
+        env={**os.environ, "PHOTODESK_LOG": "warn"},
     )
     for line in child.stdout:
         found = re.search(r"serving (http://[\d.:]+)", line)

@@ -21,7 +21,7 @@ export async function start() {
   });
   const child = spawn(BINARY, ['--data-dir', data, 'demo', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RUST_LOG: 'warn' },
+    env: { ...process.env, PHOTODESK_LOG: 'warn' },
   });
   const base = await new Promise((ok, fail) => {
     let out = '';
