@@ -53,6 +53,9 @@ pub struct RawConfig {
     /// Keep the GPS position in web renditions (default: dropped, as it can
     /// endanger sources; originals always keep everything).
     pub keep_location: Option<bool>,
+    /// Where originals and renditions live: `file://DIR` or
+    /// `s3://BUCKET/PREFIX` (default: `blobs/` inside the data dir).
+    pub blob_url: Option<String>,
 }
 
 impl RawConfig {
@@ -77,6 +80,7 @@ impl RawConfig {
             max_pixels: top.max_pixels.or(self.max_pixels),
             max_file_bytes: top.max_file_bytes.or(self.max_file_bytes),
             keep_location: top.keep_location.or(self.keep_location),
+            blob_url: top.blob_url.or(self.blob_url),
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct Config {
     pub limits: Limits,
     /// Keep GPS in web renditions.
     pub keep_location: bool,
+    /// `file://…` or `s3://…`; `None` for the blob folder in the data dir.
+    pub blob_url: Option<String>,
 }
 
 /// Bounds on what a photo may be, so hostile input cannot exhaust memory.
@@ -138,6 +144,16 @@ impl Config {
             base_url,
             limits,
             keep_location: raw.keep_location.unwrap_or(false),
+            blob_url: match raw.blob_url {
+                Some(url) if url.starts_with("file://") || url.starts_with("s3://") => Some(url),
+                Some(url) => {
+                    return Err(ConfigError::Invalid {
+                        key: "blob_url",
+                        message: format!("{url:?} must start with file:// or s3://"),
+                    })
+                }
+                None => None,
+            },
         })
     }
 }
@@ -218,6 +234,13 @@ mod tests {
                     ..Default::default()
                 },
                 "max_pixels",
+            ),
+            (
+                RawConfig {
+                    blob_url: Some("/var/blobs".into()),
+                    ..Default::default()
+                },
+                "blob_url",
             ),
         ] {
             let err = Config::from_raw(raw).unwrap_err().to_string();

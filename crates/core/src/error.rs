@@ -101,6 +101,8 @@ impl From<StorageError> for CoreError {
     fn from(err: StorageError) -> Self {
         if err.is_not_found() {
             CoreError::NotFound(err.to_string())
+        } else if matches!(err, StorageError::Config(_)) {
+            CoreError::Invalid(err.to_string())
         } else {
             CoreError::Internal(err.to_string())
         }

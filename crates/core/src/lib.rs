@@ -21,7 +21,7 @@ use photodesk_config::Config;
 use photodesk_db::{Database, SqliteDatabase};
 use photodesk_imaging::render::EmbedOptions;
 use photodesk_imaging::DecodeLimits;
-use photodesk_storage::{BlobStore, FileBlobStore};
+use photodesk_storage::{open_blob_store, BlobStore};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -68,10 +68,10 @@ impl Photodesk {
             ))
         })?;
         let db = SqliteDatabase::open(&config.data_dir.join("photodesk.db")).await?;
-        let blobs = FileBlobStore::open(config.data_dir.join("blobs"))?;
+        let blobs = open_blob_store(config.blob_url.as_deref(), &config.data_dir.join("blobs"))?;
         Ok(Photodesk::new(
             Arc::new(db),
-            Arc::new(blobs),
+            blobs,
             DecodeLimits {
                 max_pixels: config.limits.max_pixels,
                 max_file_bytes: config.limits.max_file_bytes,

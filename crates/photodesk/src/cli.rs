@@ -40,6 +40,9 @@ pub struct Settings {
     /// Keep the GPS position in web renditions [default: false].
     #[arg(long, global = true, env = "PHOTODESK_KEEP_LOCATION")]
     pub keep_location: Option<bool>,
+    /// Blob store: file://DIR or s3://BUCKET/PREFIX (endpoint and keys from AWS_* variables) [default: DATA_DIR/blobs].
+    #[arg(long, global = true, env = "PHOTODESK_BLOB_URL")]
+    pub blob_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +164,7 @@ impl Settings {
             max_pixels: self.max_pixels,
             max_file_bytes: self.max_file_bytes,
             keep_location: self.keep_location,
+            blob_url: self.blob_url.clone(),
         }
     }
 }

@@ -6,8 +6,10 @@
 //! could escape the store.
 
 mod file;
+mod object;
 
 pub use file::FileBlobStore;
+pub use object::ObjectBlobStore;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -20,6 +22,10 @@ pub enum StorageError {
     InvalidKey(String),
     #[error("blob store I/O on {key}: {source}")]
     Io { key: String, source: std::io::Error },
+    #[error("object store, {key}: {message}")]
+    Remote { key: String, message: String },
+    #[error("blob store setting: {0}")]
+    Config(String),
 }
 
 impl StorageError {
@@ -40,6 +46,26 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
     /// Every key in the store, sorted.
     async fn list(&self) -> Result<Vec<String>, StorageError>;
+}
+
+/// The blob store a URL names: `file://DIR`, or `s3://BUCKET/PREFIX`
+/// (see [`ObjectBlobStore::from_url`]); `None` means `default_dir`.
+pub fn open_blob_store(
+    url: Option<&str>,
+    default_dir: &std::path::Path,
+) -> Result<std::sync::Arc<dyn BlobStore>, StorageError> {
+    match url {
+        None => Ok(std::sync::Arc::new(FileBlobStore::open(default_dir)?)),
+        Some(url) if url.starts_with("file://") => Ok(std::sync::Arc::new(FileBlobStore::open(
+            url.trim_start_matches("file://"),
+        )?)),
+        Some(url) if url.starts_with("s3://") => {
+            Ok(std::sync::Arc::new(ObjectBlobStore::from_url(url)?))
+        }
+        Some(url) => Err(StorageError::Config(format!(
+            "{url:?}: the blob URL must start with file:// or s3://"
+        ))),
+    }
 }
 
 /// The key of an original photo: `originals/<first two hex>/<sha256 hex>`.
