@@ -3,6 +3,7 @@
 //! traits and runs image work on a bounded blocking pool.
 
 mod accounts;
+mod check;
 mod editing;
 mod error;
 pub mod import;
@@ -12,6 +13,7 @@ pub mod slug;
 mod stories;
 
 pub use accounts::{NewLogin, SessionUser, SESSION_LIFETIME};
+pub use check::CheckReport;
 pub use editing::{SlideChanges, SCHEDULER_PERIOD};
 pub use error::{CoreError, Problem};
 pub use photos::{IngestOutcome, PhotoInput, StagedPhoto, INGEST_FORMATS, NEAR_DUPLICATE_BITS};

@@ -119,6 +119,10 @@ pub trait Database: Send + Sync + 'static {
     /// Every photo's SHA-256 with its perceptual hash, to find near-duplicates.
     async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError>;
     async fn counts(&self) -> Result<Counts, DbError>;
+    /// Every blob the database refers to, for integrity checks.
+    async fn referenced_blobs(&self) -> Result<Vec<BlobReference>, DbError>;
+    /// The database's own consistency check; empty when all is well.
+    async fn integrity_problems(&self) -> Result<Vec<String>, DbError>;
 
     // Editing.
 
@@ -204,6 +208,19 @@ pub trait Database: Send + Sync + 'static {
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, DbError>;
     /// False if there is no such unrevoked token.
     async fn revoke_api_token(&self, id: i64) -> Result<bool, DbError>;
+}
+
+/// A blob the database points at, and what it must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobReference {
+    /// An original, which must hash to `sha256`.
+    Original { sha256: String },
+    /// A rendition at `key`, of the recorded size and format.
+    Rendition {
+        key: String,
+        byte_size: u64,
+        format: RenditionFormat,
+    },
 }
 
 /// A browser session to record.

@@ -57,12 +57,21 @@ pub enum Command {
     Demo(Listen),
     /// Make renditions of photo files into a folder, storing nothing (like vipsthumbnail).
     Render(Render),
+    /// Verify the store: referenced blobs present and intact, orphans, database integrity.
+    Check(Check),
     /// Manage the people who edit.
     #[command(subcommand)]
     User(UserCommand),
     /// Manage API tokens for automation.
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct Check {
+    /// Delete blobs nothing refers to (run while no import is under way).
+    #[arg(long)]
+    pub remove_orphans: bool,
 }
 
 /// Passwords come from `PHOTODESK_PASSWORD` or, in a terminal, a prompt;

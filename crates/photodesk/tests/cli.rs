@@ -394,3 +394,59 @@ fn users_and_tokens_are_managed_from_the_command_line() {
         .success()
         .stdout(predicate::str::contains("1\tanna\twire feed\trevoked"));
 }
+
+#[test]
+fn check_finds_missing_damaged_and_orphaned_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let photos = dir.path().join("photos");
+    write_photos(&photos, 2);
+    let story = dir.path().join("story.txt");
+    std::fs::write(&story, story_text("Checked", 2)).unwrap();
+    import(&data, &story, &photos).assert().success();
+    photodesk(&data)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("missing 0, damaged 0, orphans 0"));
+
+    // Damage the store three ways.
+    let blobs = data.join("blobs");
+    let originals: Vec<_> = walk_files(&blobs.join("originals"));
+    std::fs::write(&originals[0], b"not the original").unwrap();
+    let renditions = walk_files(&blobs.join("renditions"));
+    std::fs::remove_file(&renditions[0]).unwrap();
+    std::fs::create_dir_all(blobs.join("originals/ff")).unwrap();
+    std::fs::write(blobs.join("originals/ff/ff00"), b"stray").unwrap();
+
+    let failed = photodesk(&data).arg("check").assert().failure();
+    let stderr = String::from_utf8(failed.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("damaged: originals/") && stderr.contains("its content hashes to"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("missing: renditions/"), "{stderr}");
+    assert!(stderr.contains("orphan: originals/ff/ff00"), "{stderr}");
+    photodesk(&data)
+        .args(["check", "--remove-orphans"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "removed orphan: originals/ff/ff00",
+        ));
+    assert!(!blobs.join("originals/ff/ff00").exists());
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk_files(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}

@@ -4,7 +4,10 @@
 mod accounts;
 mod editing;
 
-use crate::{Counts, Database, DbError, NewPhoto, NewSession, NewStory, SaveResult, Visibility};
+use crate::{
+    BlobReference, Counts, Database, DbError, NewPhoto, NewSession, NewStory, SaveResult,
+    Visibility,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
@@ -423,6 +426,56 @@ impl Database for SqliteDatabase {
             slides: row.try_get::<i64, _>("slides")? as u64,
             photos: row.try_get::<i64, _>("photos")? as u64,
         })
+    }
+
+    async fn referenced_blobs(&self) -> Result<Vec<BlobReference>, DbError> {
+        let rows = sqlx::query(
+            "SELECT p.sha256, NULL AS key, NULL AS byte_size, NULL AS format FROM photos p
+             UNION ALL
+             SELECT p.sha256, r.key, r.byte_size, r.format FROM renditions r
+             JOIN photos p ON p.id = r.photo_id
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let key: Option<String> = row.try_get("key")?;
+                Ok(match key {
+                    None => BlobReference::Original {
+                        sha256: row.try_get("sha256")?,
+                    },
+                    Some(key) => {
+                        let format: String = row.try_get("format")?;
+                        BlobReference::Rendition {
+                            format: RenditionFormat::parse(&format).ok_or_else(|| {
+                                DbError::Corrupt(format!("rendition format {format:?}"))
+                            })?,
+                            byte_size: row.try_get::<i64, _>("byte_size")? as u64,
+                            key,
+                        }
+                    }
+                })
+            })
+            .collect()
+    }
+
+    async fn integrity_problems(&self) -> Result<Vec<String>, DbError> {
+        let mut problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .filter(|line: &String| line != "ok")
+            .collect();
+        for row in sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let table: String = row.try_get(0)?;
+            let parent: String = row.try_get(2)?;
+            problems.push(format!("a row of {table} points at a missing {parent} row"));
+        }
+        Ok(problems)
     }
 
     async fn story_by_id(&self, id: StoryId) -> Result<Option<StoryWithSlides>, DbError> {

@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod accounts;
+mod check;
 mod demo;
 mod import;
 mod ingest;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(config(&cli.settings, None)?, args).await,
         Command::Import(args) => import::run(config(&cli.settings, None)?, args).await,
         Command::Render(args) => render::run(&config(&cli.settings, None)?, args),
+        Command::Check(args) => check::run(config(&cli.settings, None)?, args).await,
         Command::User(command) => accounts::user(config(&cli.settings, None)?, command).await,
         Command::Token(command) => accounts::token(config(&cli.settings, None)?, command).await,
     }
