@@ -14,6 +14,8 @@
   var prev = show.querySelector('.slideshow-prev');
   var next = show.querySelector('.slideshow-next');
   var index = Math.max(0, slides.findIndex(function (s) { return s.classList.contains('is-current'); }));
+  // A one-photo story has no controls: nothing to move between.
+  var single = !prev;
 
   function url(i) { return slides[i].getAttribute('data-url'); }
 
@@ -25,8 +27,10 @@
     slides[index].classList.remove('is-current');
     slides[i].classList.add('is-current');
     index = i;
-    prev.href = url((i - 1 + total) % total);
-    next.href = url((i + 1) % total);
+    if (!single) {
+      prev.href = url((i - 1 + total) % total);
+      next.href = url((i + 1) % total);
+    }
     paintPlaceholder(slides[i]);
     [i + 1, i - 1].forEach(function (j) { eager(slides[(j + total) % total]); });
     if (!moved) return;
@@ -48,8 +52,10 @@
       go(index + step, true);
     });
   }
-  link(prev, -1);
-  link(next, 1);
+  if (!single) {
+    link(prev, -1);
+    link(next, 1);
+  }
 
   document.addEventListener('keydown', function (e) {
     var t = e.target;
