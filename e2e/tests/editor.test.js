@@ -113,6 +113,15 @@ test('log in, build a story from uploads, reorder by keyboard, publish', async (
   assert.equal(await page.$$eval('#slides img[src="x"]', (imgs) => imgs.length), 0);
   assert.equal(await page.$eval('#slides .edit-slide:nth-child(2) [name=caption]', (t) => t.value), CAPTIONS[0]);
   assert.deepEqual(errors, []);
+
+  // Text typed but not saved is not lost silently: leaving asks first.
+  await page.type('#headline', ' (draft text)');
+  const asked = new Promise((ok, fail) => {
+    setTimeout(() => fail(new Error('no beforeunload prompt')), 10_000);
+    page.once('dialog', async (dialog) => { ok(dialog.type()); await dialog.accept(); });
+  });
+  page.goto(`${site.base}/`).catch(() => {});
+  assert.equal(await asked, 'beforeunload');
   await page.close();
   assert.ok(id);
 });

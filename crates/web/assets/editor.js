@@ -66,6 +66,15 @@
 
   function slides() { return [].slice.call(list.children); }
 
+  // Fields typed in but not yet saved: leaving the page asks first.
+  var unsaved = new Set();
+  root.addEventListener('input', function (e) {
+    if (e.target.name && e.target.name !== 'q' && e.target.type !== 'file') unsaved.add(e.target);
+  });
+  window.addEventListener('beforeunload', function (e) {
+    if (unsaved.size) e.preventDefault();
+  });
+
   function renumber() {
     slides().forEach(function (li, i) {
       [].forEach.call(li.querySelectorAll('.position'), function (span) { span.textContent = i + 1; });
@@ -82,7 +91,12 @@
     e.preventDefault();
     var lead = document.getElementById('lead').value.split('\n').map(function (p) { return p.trim(); }).filter(Boolean);
     api('PATCH', base, { headline: document.getElementById('headline').value, lead: lead, version: version })
-      .then(function (story) { setStatus(story); say('Saved.'); })
+      .then(function (story) {
+        unsaved.delete(document.getElementById('headline'));
+        unsaved.delete(document.getElementById('lead'));
+        setStatus(story);
+        say('Saved.');
+      })
       .catch(function () {});
   });
 
@@ -93,7 +107,10 @@
         var body = { version: version };
         body[name] = e.target.value;
         api('PATCH', base + '/slides/' + li.getAttribute('data-slide-id'), body)
-          .then(function () { say('Slide ' + (slides().indexOf(li) + 1) + ' saved.'); })
+          .then(function () {
+            unsaved.delete(e.target);
+            say('Slide ' + (slides().indexOf(li) + 1) + ' saved.');
+          })
           .catch(function () {});
       });
     });
@@ -144,6 +161,7 @@
       .then(function () {
         version += 1;
         var next = li.nextElementSibling || li.previousElementSibling;
+        [].forEach.call(li.querySelectorAll('[name]'), function (field) { unsaved.delete(field); });
         li.remove();
         renumber();
         say('Slide removed.');
