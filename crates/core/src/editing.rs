@@ -144,7 +144,8 @@ impl Photodesk {
         found.ok_or_else(|| CoreError::NotFound(format!("no story {reference:?}")))
     }
 
-    async fn story_by_id(&self, id: StoryId) -> Result<StoryWithSlides, CoreError> {
+    /// A story by its numeric id, whatever its status.
+    pub async fn story_by_id(&self, id: StoryId) -> Result<StoryWithSlides, CoreError> {
         self.db
             .story_by_id(id)
             .await?

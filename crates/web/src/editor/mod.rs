@@ -147,7 +147,7 @@ async fn edit_story(
     };
     let story = state
         .app
-        .story_by_reference(&story_id(&state, &id)?.to_string())
+        .story_by_id(story_id(&state, &id)?)
         .await
         .map_err(|e| state.page_error(e))?;
     let slides: Vec<_> = story
@@ -204,7 +204,7 @@ async fn preview(
     }
     let story = state
         .app
-        .story_by_reference(&story_id(&state, &id)?.to_string())
+        .story_by_id(story_id(&state, &id)?)
         .await
         .map_err(|e| state.page_error(e))?;
     let origin = state.origin(&headers);
@@ -227,7 +227,7 @@ async fn history(
     let id = story_id(&state, &id)?;
     let story = state
         .app
-        .story_by_reference(&id.to_string())
+        .story_by_id(id)
         .await
         .map_err(|e| state.page_error(e))?;
     let revisions = state
