@@ -450,3 +450,38 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     files.sort();
     files
 }
+
+#[test]
+fn a_site_can_keep_its_photos_in_an_s3_bucket() {
+    let s3 = photodesk_testkit::SeaweedFs::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let photos = dir.path().join("photos");
+    write_photos(&photos, 2);
+    let story = dir.path().join("story.txt");
+    std::fs::write(&story, story_text("In the bucket", 2)).unwrap();
+    let blob_url = format!("s3://{}/site", s3.bucket);
+    let with_s3 = |mut cmd: Command| {
+        cmd.envs(s3.env()).args(["--blob-url", &blob_url]);
+        cmd
+    };
+    with_s3(import(&data, &story, &photos)).assert().success();
+    assert!(
+        !data.join("blobs").exists(),
+        "nothing of the blobs on local disk"
+    );
+    let mut check = with_s3(photodesk(&data));
+    check
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "checked 8 blobs: missing 0, damaged 0, orphans 0",
+        ));
+    // The rows point at the bucket: without it, every blob is missing.
+    photodesk(&data)
+        .arg("check")
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("missing 8"));
+}

@@ -1,6 +1,10 @@
 //! Shared test fixtures. Photos are generated, not stored, so the repo stays
 //! small and every test states the sizes it needs.
 
+mod seaweedfs;
+
+pub use seaweedfs::SeaweedFs;
+
 use image::{ImageBuffer, ImageFormat, Rgb};
 use photodesk_config::{Config, RawConfig};
 use photodesk_core::Photodesk;
