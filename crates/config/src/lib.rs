@@ -56,6 +56,8 @@ pub struct RawConfig {
     /// Where originals and renditions live: `file://DIR` or
     /// `s3://BUCKET/PREFIX` (default: `blobs/` inside the data dir).
     pub blob_url: Option<String>,
+    /// The database: `sqlite://PATH` (default: `photodesk.db` in the data dir).
+    pub database_url: Option<String>,
 }
 
 impl RawConfig {
@@ -81,6 +83,7 @@ impl RawConfig {
             max_file_bytes: top.max_file_bytes.or(self.max_file_bytes),
             keep_location: top.keep_location.or(self.keep_location),
             blob_url: top.blob_url.or(self.blob_url),
+            database_url: top.database_url.or(self.database_url),
         }
     }
 }
@@ -97,6 +100,8 @@ pub struct Config {
     pub keep_location: bool,
     /// `file://…` or `s3://…`; `None` for the blob folder in the data dir.
     pub blob_url: Option<String>,
+    /// The SQLite database file.
+    pub database_path: PathBuf,
 }
 
 /// Bounds on what a photo may be, so hostile input cannot exhaust memory.
@@ -138,8 +143,24 @@ impl Config {
             max_pixels: positive("max_pixels", raw.max_pixels, DEFAULT_MAX_PIXELS)?,
             max_file_bytes: positive("max_file_bytes", raw.max_file_bytes, DEFAULT_MAX_FILE_BYTES)?,
         };
+        let data_dir: PathBuf = raw.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        let database_path = match raw.database_url {
+            None => data_dir.join("photodesk.db"),
+            Some(url) => match url.strip_prefix("sqlite://") {
+                Some(path) if !path.is_empty() => PathBuf::from(path),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "database_url",
+                        message: format!(
+                            "{url:?}: use sqlite://PATH (PostgreSQL is not supported yet)"
+                        ),
+                    })
+                }
+            },
+        };
         Ok(Config {
-            data_dir: raw.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            database_path,
+            data_dir,
             listen,
             base_url,
             limits,
@@ -241,6 +262,13 @@ mod tests {
                     ..Default::default()
                 },
                 "blob_url",
+            ),
+            (
+                RawConfig {
+                    database_url: Some("postgres://localhost/photodesk".into()),
+                    ..Default::default()
+                },
+                "database_url",
             ),
         ] {
             let err = Config::from_raw(raw).unwrap_err().to_string();

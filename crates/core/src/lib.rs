@@ -69,7 +69,7 @@ impl Photodesk {
                 config.data_dir.display()
             ))
         })?;
-        let db = SqliteDatabase::open(&config.data_dir.join("photodesk.db")).await?;
+        let db = SqliteDatabase::open(&config.database_path).await?;
         let blobs = open_blob_store(config.blob_url.as_deref(), &config.data_dir.join("blobs"))?;
         Ok(Photodesk::new(
             Arc::new(db),

@@ -43,6 +43,9 @@ pub struct Settings {
     /// Blob store: file://DIR or s3://BUCKET/PREFIX (endpoint and keys from AWS_* variables) [default: DATA_DIR/blobs].
     #[arg(long, global = true, env = "PHOTODESK_BLOB_URL")]
     pub blob_url: Option<String>,
+    /// Database: sqlite://PATH [default: DATA_DIR/photodesk.db].
+    #[arg(long, global = true, env = "PHOTODESK_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +177,7 @@ impl Settings {
             max_file_bytes: self.max_file_bytes,
             keep_location: self.keep_location,
             blob_url: self.blob_url.clone(),
+            database_url: self.database_url.clone(),
         }
     }
 }

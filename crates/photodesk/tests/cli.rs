@@ -461,14 +461,20 @@ fn a_site_can_keep_its_photos_in_an_s3_bucket() {
     let story = dir.path().join("story.txt");
     std::fs::write(&story, story_text("In the bucket", 2)).unwrap();
     let blob_url = format!("s3://{}/site", s3.bucket);
+    let database = dir.path().join("elsewhere").join("site.db");
+    std::fs::create_dir_all(database.parent().unwrap()).unwrap();
+    let database_url = format!("sqlite://{}", database.display());
     let with_s3 = |mut cmd: Command| {
-        cmd.envs(s3.env()).args(["--blob-url", &blob_url]);
+        cmd.envs(s3.env())
+            .args(["--blob-url", &blob_url, "--database-url", &database_url]);
         cmd
     };
     with_s3(import(&data, &story, &photos)).assert().success();
+    assert!(database.exists());
+    let local: Vec<_> = std::fs::read_dir(&data).unwrap().flatten().collect();
     assert!(
-        !data.join("blobs").exists(),
-        "nothing of the blobs on local disk"
+        local.is_empty(),
+        "nothing of the site in the data dir: {local:?}"
     );
     let mut check = with_s3(photodesk(&data));
     check
@@ -480,7 +486,7 @@ fn a_site_can_keep_its_photos_in_an_s3_bucket() {
         ));
     // The rows point at the bucket: without it, every blob is missing.
     photodesk(&data)
-        .arg("check")
+        .args(["--database-url", &database_url, "check"])
         .assert()
         .failure()
         .stdout(predicate::str::contains("missing 8"));
