@@ -34,6 +34,7 @@
     paintPlaceholder(slides[i]);
     [i + 1, i - 1].forEach(function (j) { eager(slides[(j + total) % total]); });
     if (!moved) return;
+    slides[i].parentNode.classList.add('has-moved');
     live.textContent = 'Photo ' + (i + 1) + ' of ' + total;
     history.replaceState(history.state, '', url(i));
     if (had) slides[i].querySelector('.slide-photo').focus();
