@@ -151,6 +151,9 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// Keys tracked before recovered ones are swept.
+const MAX_TRACKED: usize = 10_000;
+
 /// Login attempts allowed per account and per client address: a burst,
 /// then one more every few seconds. Kept in memory per instance.
 pub struct LoginLimits {
@@ -172,6 +175,12 @@ impl LoginLimits {
     pub fn allow(&self, account: &str, address: IpAddr) -> bool {
         let account_ok = self.per_account.check_key(&account.to_lowercase()).is_ok();
         let address_ok = self.per_address.check_key(&address).is_ok();
+        // Attempts with ever new names or addresses must not grow memory
+        // without end: keys whose limit has fully recovered are dropped.
+        if self.per_account.len() > MAX_TRACKED || self.per_address.len() > MAX_TRACKED {
+            self.per_account.retain_recent();
+            self.per_address.retain_recent();
+        }
         account_ok && address_ok
     }
 }

@@ -166,6 +166,18 @@ async fn a_slide_url_opens_the_story_at_that_slide() {
     )));
 }
 
+/// The page's JSON-LD, parsed.
+fn json_ld(html: &str) -> serde_json::Value {
+    let script = html
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .expect("a JSON-LD script")
+        .split("</script>")
+        .next()
+        .unwrap();
+    serde_json::from_str(script).unwrap()
+}
+
 /// The start tag of slide `n` (the carousel group around its `<figure>`).
 fn figure_tag(html: &str, n: usize) -> &str {
     let start = html.find("<div class=\"slide").unwrap();
@@ -366,14 +378,7 @@ async fn markup_in_captions_cannot_break_out_of_json_ld_or_feeds() {
         3,
         "the head's three scripts only"
     );
-    let json_ld = html
-        .split("<script type=\"application/ld+json\">")
-        .nth(1)
-        .unwrap()
-        .split("</script>")
-        .next()
-        .unwrap();
-    let data: serde_json::Value = serde_json::from_str(json_ld).unwrap();
+    let data = json_ld(&html);
     assert_eq!(data["hasPart"]["associatedMedia"][0]["caption"], caption);
     for feed in ["/feed.rss", "/feed.atom", "/sitemap.xml"] {
         let xml = get(&t, feed).await.text();
@@ -458,14 +463,7 @@ async fn sharing_tags_feeds_and_sitemap_use_absolute_urls() {
     assert!(html.contains(&format!(
         "<meta property=\"og:image\" content=\"{origin}/renditions/{third}/"
     )));
-    let json_ld = html
-        .split("<script type=\"application/ld+json\">")
-        .nth(1)
-        .unwrap()
-        .split("</script>")
-        .next()
-        .unwrap();
-    let data: serde_json::Value = serde_json::from_str(json_ld).unwrap();
+    let data = json_ld(&html);
     assert_eq!(data["@type"], "NewsArticle");
     assert_eq!(data["headline"], "Photos: Putin Visits China's Harbin");
     let images = data["hasPart"]["associatedMedia"].as_array().unwrap();

@@ -4,7 +4,7 @@ use crate::{DbError, NewSession};
 use chrono::{DateTime, Utc};
 use photodesk_types::{ApiToken, Role, User};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 
 const USER_COLUMNS: &str = "u.id, u.name, u.role, u.disabled, u.created_at";
@@ -74,6 +74,15 @@ pub async fn user_credentials(
         .transpose()
 }
 
+/// Logs the user out everywhere.
+async fn end_sessions(tx: &mut Transaction<'_, Sqlite>, name: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)")
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_password_hash(
     pool: &SqlitePool,
     name: &str,
@@ -88,10 +97,7 @@ pub async fn set_password_hash(
         .rows_affected()
         == 1;
     // A new password ends every session opened with the old one.
-    sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)")
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
+    end_sessions(&mut tx, name).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -106,10 +112,7 @@ pub async fn set_disabled(pool: &SqlitePool, name: &str, disabled: bool) -> Resu
         .rows_affected()
         == 1;
     if disabled {
-        sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        end_sessions(&mut tx, name).await?;
     }
     tx.commit().await?;
     Ok(changed)

@@ -56,6 +56,12 @@ async fn story_id(state: &AppState, text: &str) -> Result<StoryId, ApiError> {
     }
 }
 
+/// A revision number in a path; anything else names no revision.
+fn revision_number(text: &str) -> Result<u32, ApiError> {
+    text.parse()
+        .map_err(|_| CoreError::NotFound(format!("no revision {text:?}")).into())
+}
+
 fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -525,9 +531,7 @@ async fn revision(
     _editor: Editor,
     Path((story, version)): Path<(String, String)>,
 ) -> Result<Json<photodesk_types::StoryContent>, ApiError> {
-    let version = version
-        .parse()
-        .map_err(|_| ApiError::from(CoreError::NotFound(format!("no revision {version:?}"))))?;
+    let version = revision_number(&version)?;
     Ok(Json(
         state
             .app
@@ -547,9 +551,7 @@ async fn restore(
     request: Request,
 ) -> Result<Json<StoryBody>, ApiError> {
     let body: PublishRequest = optional_json(&state, request).await?;
-    let version = version
-        .parse()
-        .map_err(|_| ApiError::from(CoreError::NotFound(format!("no revision {version:?}"))))?;
+    let version = revision_number(&version)?;
     let story = story_id(&state, &story).await?;
     Ok(Json(
         state
