@@ -56,7 +56,8 @@ pub struct RawConfig {
     /// Where originals and renditions live: `file://DIR` or
     /// `s3://BUCKET/PREFIX` (default: `blobs/` inside the data dir).
     pub blob_url: Option<String>,
-    /// The database: `sqlite://PATH` (default: `photodesk.db` in the data dir).
+    /// The database: `sqlite://PATH` (default: `photodesk.db` in the data
+    /// dir) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
     pub database_url: Option<String>,
 }
 
@@ -98,10 +99,10 @@ pub struct Config {
     pub limits: Limits,
     /// Keep GPS in web renditions.
     pub keep_location: bool,
-    /// `file://…` or `s3://…`; `None` for the blob folder in the data dir.
-    pub blob_url: Option<String>,
-    /// The SQLite database file.
-    pub database_path: PathBuf,
+    /// `file://…` or `s3://…`, the default filled in.
+    pub blob_url: String,
+    /// `sqlite://…` or `postgres://…`, the default filled in.
+    pub database_url: String,
 }
 
 /// Bounds on what a photo may be, so hostile input cannot exhaust memory.
@@ -144,39 +145,51 @@ impl Config {
             max_file_bytes: positive("max_file_bytes", raw.max_file_bytes, DEFAULT_MAX_FILE_BYTES)?,
         };
         let data_dir: PathBuf = raw.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
-        let database_path = match raw.database_url {
-            None => data_dir.join("photodesk.db"),
-            Some(url) => match url.strip_prefix("sqlite://") {
-                Some(path) if !path.is_empty() => PathBuf::from(path),
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        key: "database_url",
-                        message: format!(
-                            "{url:?}: use sqlite://PATH (PostgreSQL is not supported yet)"
-                        ),
-                    })
-                }
-            },
+        let database_url = match raw.database_url {
+            None => format!("sqlite://{}", data_dir.join("photodesk.db").display()),
+            Some(url) if is_database_url(&url) => url,
+            Some(url) => {
+                return Err(ConfigError::Invalid {
+                    key: "database_url",
+                    message: format!(
+                        "{url:?}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE"
+                    ),
+                })
+            }
+        };
+        let blob_url = match raw.blob_url {
+            None => format!("file://{}", data_dir.join("blobs").display()),
+            Some(url) if is_blob_url(&url) => url,
+            Some(url) => {
+                return Err(ConfigError::Invalid {
+                    key: "blob_url",
+                    message: format!("{url:?} must start with file:// or s3://"),
+                })
+            }
         };
         Ok(Config {
-            database_path,
+            database_url,
             data_dir,
             listen,
             base_url,
             limits,
             keep_location: raw.keep_location.unwrap_or(false),
-            blob_url: match raw.blob_url {
-                Some(url) if url.starts_with("file://") || url.starts_with("s3://") => Some(url),
-                Some(url) => {
-                    return Err(ConfigError::Invalid {
-                        key: "blob_url",
-                        message: format!("{url:?} must start with file:// or s3://"),
-                    })
-                }
-                None => None,
-            },
+            blob_url,
         })
     }
+}
+
+/// The blob store URLs Photodesk opens.
+fn is_blob_url(url: &str) -> bool {
+    url.starts_with("file://") || url.starts_with("s3://")
+}
+
+/// The database URLs Photodesk opens.
+fn is_database_url(url: &str) -> bool {
+    url.strip_prefix("sqlite://")
+        .is_some_and(|path| !path.is_empty())
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
 }
 
 fn positive(key: &'static str, value: Option<u64>, default: u64) -> Result<u64, ConfigError> {
@@ -265,7 +278,7 @@ mod tests {
             ),
             (
                 RawConfig {
-                    database_url: Some("postgres://localhost/photodesk".into()),
+                    database_url: Some("mysql://localhost/photodesk".into()),
                     ..Default::default()
                 },
                 "database_url",

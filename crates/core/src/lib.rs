@@ -20,7 +20,7 @@ pub use photos::{IngestOutcome, PhotoInput, StagedPhoto, INGEST_FORMATS, NEAR_DU
 pub use renditions::LATER_FORMATS;
 
 use photodesk_config::Config;
-use photodesk_db::{Database, SqliteDatabase};
+use photodesk_db::{Database, SqlDatabase};
 use photodesk_imaging::render::EmbedOptions;
 use photodesk_imaging::DecodeLimits;
 use photodesk_storage::{open_blob_store, BlobStore};
@@ -61,16 +61,11 @@ impl Photodesk {
         }
     }
 
-    /// Opens the embedded default: SQLite and a blob folder inside the data dir.
+    /// Opens the database and blob store the settings name (by default
+    /// SQLite and a blob folder inside the data dir).
     pub async fn open(config: &Config) -> Result<Self, CoreError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            CoreError::Internal(format!(
-                "cannot create data dir {}: {e}",
-                config.data_dir.display()
-            ))
-        })?;
-        let db = SqliteDatabase::open(&config.database_path).await?;
-        let blobs = open_blob_store(config.blob_url.as_deref(), &config.data_dir.join("blobs"))?;
+        let db = SqlDatabase::connect(&config.database_url).await?;
+        let blobs = open_blob_store(&config.blob_url)?;
         Ok(Photodesk::new(
             Arc::new(db),
             blobs,

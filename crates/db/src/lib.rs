@@ -2,9 +2,13 @@
 //! PostgreSQL scale-out backend are interchangeable. Only this crate names
 //! the SQL crate.
 
-mod sqlite;
+mod backend;
+mod copy;
+mod queries;
 
-pub use sqlite::SqliteDatabase;
+pub use backend::Dialect;
+pub use copy::{TableCopy, TableDigest};
+pub use queries::SqlDatabase;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -49,22 +49,16 @@ pub trait BlobStore: Send + Sync + 'static {
 }
 
 /// The blob store a URL names: `file://DIR`, or `s3://BUCKET/PREFIX`
-/// (see [`ObjectBlobStore::from_url`]); `None` means `default_dir`.
-pub fn open_blob_store(
-    url: Option<&str>,
-    default_dir: &std::path::Path,
-) -> Result<std::sync::Arc<dyn BlobStore>, StorageError> {
-    match url {
-        None => Ok(std::sync::Arc::new(FileBlobStore::open(default_dir)?)),
-        Some(url) if url.starts_with("file://") => Ok(std::sync::Arc::new(FileBlobStore::open(
-            url.trim_start_matches("file://"),
-        )?)),
-        Some(url) if url.starts_with("s3://") => {
-            Ok(std::sync::Arc::new(ObjectBlobStore::from_url(url)?))
-        }
-        Some(url) => Err(StorageError::Config(format!(
+/// (see [`ObjectBlobStore::from_url`]).
+pub fn open_blob_store(url: &str) -> Result<std::sync::Arc<dyn BlobStore>, StorageError> {
+    if let Some(dir) = url.strip_prefix("file://") {
+        Ok(std::sync::Arc::new(FileBlobStore::open(dir)?))
+    } else if url.starts_with("s3://") {
+        Ok(std::sync::Arc::new(ObjectBlobStore::from_url(url)?))
+    } else {
+        Err(StorageError::Config(format!(
             "{url:?}: the blob URL must start with file:// or s3://"
-        ))),
+        )))
     }
 }
 

@@ -61,28 +61,27 @@ async fn conformance(store: Arc<dyn BlobStore>) {
 #[tokio::test]
 async fn the_file_store_behaves() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open_blob_store(None, &dir.path().join("blobs")).unwrap();
+    let store = open_blob_store(&format!("file://{}", dir.path().join("blobs").display())).unwrap();
     conformance(store).await;
     assert!(!dir.path().join("escape").exists());
     let url = format!("file://{}", dir.path().join("other").display());
-    conformance(open_blob_store(Some(&url), dir.path()).unwrap()).await;
+    conformance(open_blob_store(&url).unwrap()).await;
 }
 
 #[tokio::test]
 async fn the_s3_store_behaves() {
     let s3 = SeaweedFs::start();
     // Two prefixes in one bucket are two separate stores.
-    let one = open_blob_store(Some(&format!("s3://{}/site-one", s3.bucket)), s3.dir()).unwrap();
-    let two = open_blob_store(Some(&format!("s3://{}/site-two", s3.bucket)), s3.dir()).unwrap();
+    let one = open_blob_store(&format!("s3://{}/site-one", s3.bucket)).unwrap();
+    let two = open_blob_store(&format!("s3://{}/site-two", s3.bucket)).unwrap();
     conformance(one).await;
     conformance(two).await;
 }
 
 #[test]
 fn blob_urls_are_checked() {
-    let dir = tempfile::tempdir().unwrap();
     for bad in ["ftp://x/y", "s3://", "s3:///prefix", "blobs"] {
-        let err = open_blob_store(Some(bad), dir.path()).err().expect(bad);
+        let err = open_blob_store(bad).err().expect(bad);
         assert!(matches!(err, StorageError::Config(_)), "{bad}: {err}");
     }
 }

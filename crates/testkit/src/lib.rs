@@ -1,9 +1,7 @@
 //! Shared test fixtures. Photos are generated, not stored, so the repo stays
 //! small and every test states the sizes it needs.
 
-mod seaweedfs;
-
-pub use seaweedfs::SeaweedFs;
+pub use photodesk_testservers::{Postgres, SeaweedFs};
 
 use image::{ImageBuffer, ImageFormat, Rgb};
 use photodesk_config::{Config, RawConfig};

@@ -26,7 +26,7 @@ impl Drop for SeaweedFs {
 }
 
 /// A free port whose +10000 twin (SeaweedFS's gRPC port) is free too.
-fn free_port() -> u16 {
+fn free_port_pair() -> u16 {
     loop {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -66,7 +66,7 @@ impl SeaweedFs {
         )
         .unwrap();
         let [master, volume, filer, s3, admin, webdav, metrics] =
-            std::array::from_fn(|_| free_port());
+            std::array::from_fn(|_| free_port_pair());
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
         let child = Command::new(&weed)

@@ -1,25 +1,24 @@
-//! Users, sessions and API tokens in SQLite.
+//! Users, sessions and API tokens.
 
+use crate::backend::{query, Pool, Row, Tx};
 use crate::{DbError, NewSession};
 use chrono::{DateTime, Utc};
 use photodesk_types::{ApiToken, Role, User};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 
 const USER_COLUMNS: &str = "u.id, u.name, u.role, u.disabled, u.created_at";
 
-fn user_from_row(row: &SqliteRow) -> Result<User, DbError> {
+fn user_from_row(row: &Row) -> Result<User, DbError> {
     Ok(User {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        role: Role::from_str(row.try_get("role")?).map_err(DbError::Corrupt)?,
+        role: Role::from_str(row.try_get::<&str>("role")?).map_err(DbError::Corrupt)?,
         disabled: row.try_get("disabled")?,
         created_at: row.try_get("created_at")?,
     })
 }
 
-fn token_from_row(row: &SqliteRow) -> Result<ApiToken, DbError> {
+fn token_from_row(row: &Row) -> Result<ApiToken, DbError> {
     Ok(ApiToken {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -30,12 +29,12 @@ fn token_from_row(row: &SqliteRow) -> Result<ApiToken, DbError> {
 }
 
 pub async fn create_user(
-    pool: &SqlitePool,
+    pool: &Pool,
     name: &str,
     role: Role,
     password_hash: &str,
 ) -> Result<Option<User>, DbError> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (name) DO NOTHING
          RETURNING id, name, role, disabled, created_at",
@@ -49,8 +48,8 @@ pub async fn create_user(
     row.as_ref().map(user_from_row).transpose()
 }
 
-pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>, DbError> {
-    sqlx::query(&format!(
+pub async fn list_users(pool: &Pool) -> Result<Vec<User>, DbError> {
+    query(format!(
         "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"
     ))
     .fetch_all(pool)
@@ -60,11 +59,8 @@ pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>, DbError> {
     .collect()
 }
 
-pub async fn user_credentials(
-    pool: &SqlitePool,
-    name: &str,
-) -> Result<Option<(User, String)>, DbError> {
-    let row = sqlx::query(&format!(
+pub async fn user_credentials(pool: &Pool, name: &str) -> Result<Option<(User, String)>, DbError> {
+    let row = query(format!(
         "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.name = ?"
     ))
     .bind(name)
@@ -75,26 +71,25 @@ pub async fn user_credentials(
 }
 
 /// Logs the user out everywhere.
-async fn end_sessions(tx: &mut Transaction<'_, Sqlite>, name: &str) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)")
+async fn end_sessions(tx: &mut Tx, name: &str) -> Result<(), DbError> {
+    query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)")
         .bind(name)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
 pub async fn set_password_hash(
-    pool: &SqlitePool,
+    pool: &Pool,
     name: &str,
     password_hash: &str,
 ) -> Result<bool, DbError> {
     let mut tx = pool.begin().await?;
-    let changed = sqlx::query("UPDATE users SET password_hash = ? WHERE name = ?")
+    let changed = query("UPDATE users SET password_hash = ? WHERE name = ?")
         .bind(password_hash)
         .bind(name)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
-        .rows_affected()
         == 1;
     // A new password ends every session opened with the old one.
     end_sessions(&mut tx, name).await?;
@@ -102,14 +97,13 @@ pub async fn set_password_hash(
     Ok(changed)
 }
 
-pub async fn set_disabled(pool: &SqlitePool, name: &str, disabled: bool) -> Result<bool, DbError> {
+pub async fn set_disabled(pool: &Pool, name: &str, disabled: bool) -> Result<bool, DbError> {
     let mut tx = pool.begin().await?;
-    let changed = sqlx::query("UPDATE users SET disabled = ? WHERE name = ?")
+    let changed = query("UPDATE users SET disabled = ? WHERE name = ?")
         .bind(disabled)
         .bind(name)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
-        .rows_affected()
         == 1;
     if disabled {
         end_sessions(&mut tx, name).await?;
@@ -118,14 +112,14 @@ pub async fn set_disabled(pool: &SqlitePool, name: &str, disabled: bool) -> Resu
     Ok(changed)
 }
 
-pub async fn create_session(pool: &SqlitePool, session: NewSession) -> Result<(), DbError> {
+pub async fn create_session(pool: &Pool, session: NewSession) -> Result<(), DbError> {
     let now = Utc::now();
     // Expired sessions are swept whenever a new one starts.
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+    query("DELETE FROM sessions WHERE expires_at <= ?")
         .bind(now)
         .execute(pool)
         .await?;
-    sqlx::query(
+    query(
         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?)",
     )
@@ -140,11 +134,11 @@ pub async fn create_session(pool: &SqlitePool, session: NewSession) -> Result<()
 }
 
 pub async fn session(
-    pool: &SqlitePool,
+    pool: &Pool,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(User, String)>, DbError> {
-    let row = sqlx::query(&format!(
+    let row = query(format!(
         "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ? AND s.expires_at > ? AND NOT u.disabled"
     ))
@@ -156,8 +150,8 @@ pub async fn session(
         .transpose()
 }
 
-pub async fn delete_session(pool: &SqlitePool, token_hash: &str) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+pub async fn delete_session(pool: &Pool, token_hash: &str) -> Result<(), DbError> {
+    query("DELETE FROM sessions WHERE token_hash = ?")
         .bind(token_hash)
         .execute(pool)
         .await?;
@@ -165,12 +159,12 @@ pub async fn delete_session(pool: &SqlitePool, token_hash: &str) -> Result<(), D
 }
 
 pub async fn create_api_token(
-    pool: &SqlitePool,
+    pool: &Pool,
     user: &str,
     name: &str,
     token_hash: &str,
 ) -> Result<Option<ApiToken>, DbError> {
-    let id: Option<i64> = sqlx::query_scalar(
+    let id: Option<i64> = query(
         "INSERT INTO api_tokens (name, user_id, token_hash, created_at)
          SELECT ?, id, ?, ? FROM users WHERE name = ? RETURNING id",
     )
@@ -178,10 +172,10 @@ pub async fn create_api_token(
     .bind(token_hash)
     .bind(Utc::now())
     .bind(user)
-    .fetch_optional(pool)
+    .scalar_optional(pool)
     .await?;
     let Some(id) = id else { return Ok(None) };
-    let row = sqlx::query(
+    let row = query(
         "SELECT t.*, u.name AS user_name FROM api_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.id = ?",
     )
@@ -191,8 +185,8 @@ pub async fn create_api_token(
     token_from_row(&row).map(Some)
 }
 
-pub async fn list_api_tokens(pool: &SqlitePool) -> Result<Vec<ApiToken>, DbError> {
-    sqlx::query(
+pub async fn list_api_tokens(pool: &Pool) -> Result<Vec<ApiToken>, DbError> {
+    query(
         "SELECT t.*, u.name AS user_name FROM api_tokens t JOIN users u ON u.id = t.user_id
          ORDER BY t.id",
     )
@@ -203,8 +197,8 @@ pub async fn list_api_tokens(pool: &SqlitePool) -> Result<Vec<ApiToken>, DbError
     .collect()
 }
 
-pub async fn api_token_user(pool: &SqlitePool, token_hash: &str) -> Result<Option<User>, DbError> {
-    let row = sqlx::query(&format!(
+pub async fn api_token_user(pool: &Pool, token_hash: &str) -> Result<Option<User>, DbError> {
+    let row = query(format!(
         "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = ? AND t.revoked_at IS NULL AND NOT u.disabled"
     ))
@@ -214,14 +208,13 @@ pub async fn api_token_user(pool: &SqlitePool, token_hash: &str) -> Result<Optio
     row.as_ref().map(user_from_row).transpose()
 }
 
-pub async fn revoke_api_token(pool: &SqlitePool, id: i64) -> Result<bool, DbError> {
+pub async fn revoke_api_token(pool: &Pool, id: i64) -> Result<bool, DbError> {
     Ok(
-        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
             .bind(Utc::now())
             .bind(id)
             .execute(pool)
             .await?
-            .rows_affected()
             == 1,
     )
 }

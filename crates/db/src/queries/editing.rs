@@ -2,20 +2,17 @@
 //! ids stay stable for API clients), a revision per save; publication.
 
 use super::{attach_renditions, photo_from_row, story_from_row, with_slides, PHOTO_COLUMNS};
+use crate::backend::{contains_pattern, placeholders, query, Dialect, Pool, Tx};
 use crate::{DbError, SaveResult};
 use chrono::{DateTime, Utc};
 use photodesk_types::{Photo, Revision, StoryContent, StoryId, StoryStatus, StoryWithSlides};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 /// Positions are moved out of the way before slides are renumbered, so the
 /// UNIQUE (story_id, position) constraint holds at every step.
 const POSITION_SHIFT: i64 = 1_000_000;
 
-pub async fn story_by_id(
-    pool: &SqlitePool,
-    id: StoryId,
-) -> Result<Option<StoryWithSlides>, DbError> {
-    let row = sqlx::query("SELECT * FROM stories WHERE id = ?")
+pub async fn story_by_id(pool: &Pool, id: StoryId) -> Result<Option<StoryWithSlides>, DbError> {
+    let row = query("SELECT * FROM stories WHERE id = ?")
         .bind(id)
         .fetch_optional(pool)
         .await?;
@@ -28,11 +25,11 @@ pub async fn story_by_id(
 /// Bumps the version if it is `expected` (any, for `None`); tells apart a
 /// conflict from a missing story.
 async fn bump_version(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     id: StoryId,
     expected: Option<u32>,
 ) -> Result<Option<SaveResult>, DbError> {
-    let bumped = sqlx::query(
+    let bumped = query(
         "UPDATE stories SET version = version + 1, updated_at = ?
          WHERE id = ? AND (? IS NULL OR version = ?)",
     )
@@ -40,16 +37,19 @@ async fn bump_version(
     .bind(id)
     .bind(expected)
     .bind(expected)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    .execute(&mut *tx)
+    .await?;
     if bumped == 1 {
         return Ok(None);
     }
-    let current: Option<u32> = sqlx::query_scalar("SELECT version FROM stories WHERE id = ?")
+    let current: Option<i64> = query("SELECT version FROM stories WHERE id = ?")
         .bind(id)
-        .fetch_optional(&mut **tx)
+        .scalar_optional(&mut *tx)
         .await?;
+    let current = current
+        .map(u32::try_from)
+        .transpose()
+        .map_err(|_| DbError::Corrupt(format!("story {id} has a version out of range")))?;
     Ok(Some(match current {
         Some(current) => SaveResult::Conflict { current },
         None => SaveResult::NotFound,
@@ -57,7 +57,7 @@ async fn bump_version(
 }
 
 pub async fn save_story(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: StoryId,
     expected: Option<u32>,
     content: &StoryContent,
@@ -67,31 +67,37 @@ pub async fn save_story(
     if let Some(refused) = bump_version(&mut tx, id, expected).await? {
         return Ok(refused);
     }
-    sqlx::query("UPDATE stories SET headline = ?, lead = ? WHERE id = ?")
+    query("UPDATE stories SET headline = ?, lead = ? WHERE id = ?")
         .bind(&content.headline)
         .bind(serde_json::to_string(&content.lead).expect("strings serialise"))
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     let kept: Vec<i64> = content.slides.iter().filter_map(|s| s.id).collect();
-    sqlx::query(
-        "DELETE FROM slides WHERE story_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
-    )
-    .bind(id)
-    .bind(serde_json::to_string(&kept).expect("ids serialise"))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE slides SET position = position + ? WHERE story_id = ?")
+    let mut remove = query(if kept.is_empty() {
+        "DELETE FROM slides WHERE story_id = ?".to_owned()
+    } else {
+        format!(
+            "DELETE FROM slides WHERE story_id = ? AND id NOT IN ({})",
+            placeholders(kept.len())
+        )
+    })
+    .bind(id);
+    for slide_id in kept {
+        remove = remove.bind(slide_id);
+    }
+    remove.execute(&mut tx).await?;
+    query("UPDATE slides SET position = position + ? WHERE story_id = ?")
         .bind(POSITION_SHIFT)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     let mut saved = content.clone();
     for (index, slide) in saved.slides.iter_mut().enumerate() {
         let position = index as i64 + 1;
         match slide.id {
             Some(slide_id) => {
-                let updated = sqlx::query(
+                let updated = query(
                     "UPDATE slides SET position = ?, caption = ?, alt_text = ?, credit = ?
                      WHERE id = ? AND story_id = ? AND photo_id = ?",
                 )
@@ -102,9 +108,8 @@ pub async fn save_story(
                 .bind(slide_id)
                 .bind(id)
                 .bind(slide.photo_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .execute(&mut tx)
+                .await?;
                 if updated != 1 {
                     return Err(DbError::Invalid(format!(
                         "slide {slide_id} is not a slide of story {id} with photo {}",
@@ -113,7 +118,7 @@ pub async fn save_story(
                 }
             }
             None => {
-                let new_id: i64 = sqlx::query_scalar(
+                let new_id: i64 = query(
                     "INSERT INTO slides (story_id, position, photo_id, caption, alt_text, credit)
                      VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 )
@@ -123,29 +128,30 @@ pub async fn save_story(
                 .bind(&slide.caption)
                 .bind(&slide.alt_text)
                 .bind(&slide.credit)
-                .fetch_one(&mut *tx)
+                .scalar(&mut tx)
                 .await?;
                 slide.id = Some(new_id);
             }
         }
     }
-    let version: u32 = sqlx::query_scalar("SELECT version FROM stories WHERE id = ?")
+    let version = query("SELECT version FROM stories WHERE id = ?")
         .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+        .fetch_one(&mut tx)
+        .await?
+        .unsigned("version")?;
     add_revision(&mut tx, id, version, user, &saved).await?;
     tx.commit().await?;
     saved_story(pool, id).await
 }
 
 pub async fn add_revision(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     id: StoryId,
     version: u32,
     user: &str,
     content: &StoryContent,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    query(
         "INSERT INTO revisions (story_id, version, user_name, created_at, content)
          VALUES (?, ?, ?, ?, ?)",
     )
@@ -154,19 +160,19 @@ pub async fn add_revision(
     .bind(user)
     .bind(Utc::now())
     .bind(serde_json::to_string(content).expect("content serialises"))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-async fn saved_story(pool: &SqlitePool, id: StoryId) -> Result<SaveResult, DbError> {
+async fn saved_story(pool: &Pool, id: StoryId) -> Result<SaveResult, DbError> {
     Ok(story_by_id(pool, id)
         .await?
         .map_or(SaveResult::NotFound, SaveResult::Saved))
 }
 
 pub async fn set_publication(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: StoryId,
     expected: Option<u32>,
     status: StoryStatus,
@@ -176,40 +182,39 @@ pub async fn set_publication(
     if let Some(refused) = bump_version(&mut tx, id, expected).await? {
         return Ok(refused);
     }
-    sqlx::query("UPDATE stories SET status = ?, published_at = ? WHERE id = ?")
+    query("UPDATE stories SET status = ?, published_at = ? WHERE id = ?")
         .bind(status.as_str())
         .bind(published_at)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     tx.commit().await?;
     saved_story(pool, id).await
 }
 
-pub async fn delete_story(pool: &SqlitePool, id: StoryId) -> Result<bool, DbError> {
-    Ok(sqlx::query("DELETE FROM stories WHERE id = ?")
+pub async fn delete_story(pool: &Pool, id: StoryId) -> Result<bool, DbError> {
+    Ok(query("DELETE FROM stories WHERE id = ?")
         .bind(id)
         .execute(pool)
         .await?
-        .rows_affected()
         == 1)
 }
 
 /// One statement: several instances running this at once publish each
 /// story once, and each learns only the stories it flipped.
-pub async fn publish_due(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Vec<String>, DbError> {
-    Ok(sqlx::query_scalar(
+pub async fn publish_due(pool: &Pool, now: DateTime<Utc>) -> Result<Vec<String>, DbError> {
+    query(
         "UPDATE stories SET status = 'published', version = version + 1, updated_at = ?
          WHERE status = 'scheduled' AND published_at <= ? RETURNING slug",
     )
     .bind(now)
     .bind(now)
-    .fetch_all(pool)
-    .await?)
+    .scalars(pool)
+    .await
 }
 
-pub async fn revisions(pool: &SqlitePool, id: StoryId) -> Result<Vec<Revision>, DbError> {
-    let rows = sqlx::query(
+pub async fn revisions(pool: &Pool, id: StoryId) -> Result<Vec<Revision>, DbError> {
+    let rows = query(
         "SELECT version, user_name, created_at FROM revisions WHERE story_id = ?
          ORDER BY version DESC",
     )
@@ -219,7 +224,7 @@ pub async fn revisions(pool: &SqlitePool, id: StoryId) -> Result<Vec<Revision>, 
     rows.iter()
         .map(|row| {
             Ok(Revision {
-                version: row.try_get("version")?,
+                version: row.unsigned("version")?,
                 user: row.try_get("user_name")?,
                 created_at: row.try_get("created_at")?,
             })
@@ -228,23 +233,23 @@ pub async fn revisions(pool: &SqlitePool, id: StoryId) -> Result<Vec<Revision>, 
 }
 
 pub async fn revision_content(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: StoryId,
     version: u32,
 ) -> Result<Option<StoryContent>, DbError> {
     let content: Option<String> =
-        sqlx::query_scalar("SELECT content FROM revisions WHERE story_id = ? AND version = ?")
+        query("SELECT content FROM revisions WHERE story_id = ? AND version = ?")
             .bind(id)
             .bind(version)
-            .fetch_optional(pool)
+            .scalar_optional(pool)
             .await?;
     content
         .map(|c| serde_json::from_str(&c).map_err(|e| DbError::Corrupt(format!("revision: {e}"))))
         .transpose()
 }
 
-pub async fn photo_by_id(pool: &SqlitePool, id: i64) -> Result<Option<Photo>, DbError> {
-    let row = sqlx::query(&format!(
+pub async fn photo_by_id(pool: &Pool, id: i64) -> Result<Option<Photo>, DbError> {
+    let row = query(format!(
         "SELECT {PHOTO_COLUMNS} FROM photos p WHERE p.id = ?"
     ))
     .bind(id)
@@ -256,26 +261,40 @@ pub async fn photo_by_id(pool: &SqlitePool, id: i64) -> Result<Option<Photo>, Db
     Ok(Some(photo))
 }
 
-/// Newest first; `query` matches caption, headline, keywords, credit or
-/// creator (case-insensitive for ASCII), "" lists all.
+/// Newest first; `search` matches caption, headline, keywords, credit,
+/// source or creator (case-insensitive: ASCII only on SQLite), "" lists all.
 pub async fn search_photos(
-    pool: &SqlitePool,
-    query: &str,
+    pool: &Pool,
+    search: &str,
     limit: u32,
     offset: u32,
 ) -> Result<Vec<Photo>, DbError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {PHOTO_COLUMNS} FROM photos p
-         WHERE ? = '' OR EXISTS (
-             SELECT 1 FROM json_tree(p.metadata) m
+    // The searchable text of each photo's metadata JSON, one row per value.
+    let texts = match pool.dialect() {
+        Dialect::Sqlite => {
+            "SELECT m.atom AS text FROM json_tree(p.metadata) m
              WHERE m.type = 'text'
                AND (m.fullkey IN ('$.caption', '$.headline', '$.credit', '$.source')
-                    OR m.fullkey LIKE '$.keywords[%' OR m.fullkey LIKE '$.creator[%')
-               AND instr(lower(m.atom), lower(?)) > 0)
+                    OR m.fullkey LIKE '$.keywords[%' OR m.fullkey LIKE '$.creator[%')"
+        }
+        Dialect::Postgres => {
+            "SELECT p.metadata::jsonb ->> field AS text
+             FROM unnest(ARRAY['caption', 'headline', 'credit', 'source']) field
+             UNION ALL
+             SELECT jsonb_array_elements_text(list) FROM (
+                 SELECT p.metadata::jsonb -> 'keywords' AS list
+                 UNION ALL SELECT p.metadata::jsonb -> 'creator') lists
+             WHERE jsonb_typeof(list) = 'array'"
+        }
+    };
+    let rows = query(format!(
+        "SELECT {PHOTO_COLUMNS} FROM photos p
+         WHERE ? = '' OR EXISTS (
+             SELECT 1 FROM ({texts}) m WHERE lower(m.text) LIKE lower(?) ESCAPE '\\')
          ORDER BY p.id DESC LIMIT ? OFFSET ?"
     ))
-    .bind(query)
-    .bind(query)
+    .bind(search)
+    .bind(contains_pattern(search))
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)

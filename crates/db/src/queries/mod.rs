@@ -1,9 +1,10 @@
-//! SQLite, the embedded default: one file, WAL so readers never wait for the
-//! writer, foreign keys enforced.
+//! The repository queries, written once for SQLite and PostgreSQL through
+//! [`crate::backend`]; the few that differ branch on the [`Dialect`].
 
 mod accounts;
 mod editing;
 
+use crate::backend::{contains_pattern, placeholders, query, Dialect, Pool, Row, Tx};
 use crate::{
     BlobReference, Counts, Database, DbError, NewPhoto, NewSession, NewStory, SaveResult,
     Visibility,
@@ -14,20 +15,43 @@ use photodesk_types::{
     ApiToken, Photo, PhotoId, Rendition, RenditionFormat, Revision, Role, Slide, Story,
     StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The story database on SQLite (the embedded default: one file, WAL so
+/// readers never wait for the writer, foreign keys enforced) or PostgreSQL
+/// (several instances share it).
 #[derive(Debug, Clone)]
-pub struct SqliteDatabase {
-    pool: SqlitePool,
+pub struct SqlDatabase {
+    pub(crate) pool: Pool,
 }
 
-impl SqliteDatabase {
-    /// Opens (creating if needed) the database file and runs pending migrations.
-    pub async fn open(path: &Path) -> Result<Self, DbError> {
+impl SqlDatabase {
+    /// Opens the database a URL names: `sqlite://PATH` (the file and its
+    /// folder are created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = Path::new(path);
+            if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DbError::Invalid(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            Self::open_sqlite(path).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url).await
+        } else {
+            Err(DbError::Invalid(format!(
+                "{url:?}: the database URL must start with sqlite:// or postgres://"
+            )))
+        }
+    }
+
+    /// Opens (creating if needed) a SQLite file and runs pending migrations.
+    pub async fn open_sqlite(path: &Path) -> Result<Self, DbError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -39,7 +63,32 @@ impl SqliteDatabase {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteDatabase { pool })
+        Ok(SqlDatabase {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// Connects to PostgreSQL (`postgres://…`) and runs pending migrations;
+    /// the migrator's advisory lock lets several instances start at once.
+    pub async fn open_postgres(url: &str) -> Result<Self, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(SqlDatabase {
+            pool: Pool::Postgres(pool),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.pool.dialect()
+    }
+
+    /// Waits for queries in flight and closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 }
 
@@ -48,15 +97,15 @@ const PHOTO_COLUMNS: &str =
      p.metadata, p.placeholder, p.perceptual_hash, p.created_at AS photo_created_at, \
      (SELECT d.sha256 FROM photos d WHERE d.id = p.near_duplicate_of) AS near_duplicate_sha";
 
-fn photo_from_row(row: &SqliteRow) -> Result<Photo, DbError> {
+fn photo_from_row(row: &Row) -> Result<Photo, DbError> {
     Ok(Photo {
         id: row.try_get("photo_id")?,
         sha256: row.try_get("sha256")?,
         media_type: row.try_get("media_type")?,
-        width: row.try_get("width")?,
-        height: row.try_get("height")?,
-        byte_size: row.try_get::<i64, _>("byte_size")? as u64,
-        metadata: serde_json::from_str(row.try_get("metadata")?)
+        width: row.unsigned("width")?,
+        height: row.unsigned("height")?,
+        byte_size: row.unsigned("byte_size")?,
+        metadata: serde_json::from_str(row.try_get::<&str>("metadata")?)
             .map_err(|e| DbError::Corrupt(format!("photo metadata: {e}")))?,
         placeholder: row.try_get("placeholder")?,
         perceptual_hash: row.try_get("perceptual_hash")?,
@@ -68,32 +117,32 @@ fn photo_from_row(row: &SqliteRow) -> Result<Photo, DbError> {
 
 /// Fills in the renditions of `photos` with one query.
 async fn attach_renditions<'p>(
-    pool: &SqlitePool,
+    pool: &Pool,
     photos: impl IntoIterator<Item = &'p mut Photo>,
 ) -> Result<(), DbError> {
     let mut photos: Vec<&mut Photo> = photos.into_iter().collect();
     if photos.is_empty() {
         return Ok(());
     }
-    let ids = serde_json::to_string(&photos.iter().map(|p| p.id).collect::<Vec<_>>())
-        .expect("ids serialise");
-    let rows = sqlx::query(
+    let mut select = query(format!(
         "SELECT photo_id, format, width, height, quality, byte_size, key FROM renditions
-         WHERE photo_id IN (SELECT value FROM json_each(?)) ORDER BY width, format",
-    )
-    .bind(ids)
-    .fetch_all(pool)
-    .await?;
+         WHERE photo_id IN ({}) ORDER BY width, format",
+        placeholders(photos.len())
+    ));
+    for photo in &photos {
+        select = select.bind(photo.id);
+    }
+    let rows = select.fetch_all(pool).await?;
     for row in rows {
         let photo_id: i64 = row.try_get("photo_id")?;
-        let format: String = row.try_get("format")?;
+        let format: &str = row.try_get("format")?;
         let rendition = Rendition {
-            format: RenditionFormat::parse(&format)
+            format: RenditionFormat::parse(format)
                 .ok_or_else(|| DbError::Corrupt(format!("rendition format {format:?}")))?,
-            width: row.try_get("width")?,
-            height: row.try_get("height")?,
-            quality: row.try_get::<i64, _>("quality")? as u8,
-            byte_size: row.try_get::<i64, _>("byte_size")? as u64,
+            width: row.unsigned("width")?,
+            height: row.unsigned("height")?,
+            quality: row.unsigned("quality")?,
+            byte_size: row.unsigned("byte_size")?,
             key: row.try_get("key")?,
         };
         for photo in photos.iter_mut().filter(|p| p.id == photo_id) {
@@ -104,12 +153,12 @@ async fn attach_renditions<'p>(
 }
 
 async fn insert_renditions(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     photo_id: i64,
     renditions: &[Rendition],
 ) -> Result<(), DbError> {
     for r in renditions {
-        sqlx::query(
+        query(
             "INSERT INTO renditions (photo_id, format, width, height, quality, byte_size, key)
              VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (photo_id, format, width) DO UPDATE SET
@@ -120,38 +169,38 @@ async fn insert_renditions(
         .bind(r.format.to_string())
         .bind(r.width)
         .bind(r.height)
-        .bind(i64::from(r.quality))
-        .bind(r.byte_size as i64)
+        .bind(u32::from(r.quality))
+        .bind(r.byte_size)
         .bind(&r.key)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
 }
 
-fn status_from_row(row: &SqliteRow) -> Result<StoryStatus, DbError> {
-    StoryStatus::from_str(row.try_get("status")?).map_err(DbError::Corrupt)
+fn status_from_row(row: &Row) -> Result<StoryStatus, DbError> {
+    StoryStatus::from_str(row.try_get::<&str>("status")?).map_err(DbError::Corrupt)
 }
 
-fn story_from_row(row: &SqliteRow) -> Result<Story, DbError> {
-    let lead: String = row.try_get("lead")?;
+fn story_from_row(row: &Row) -> Result<Story, DbError> {
+    let lead: &str = row.try_get("lead")?;
     Ok(Story {
         id: row.try_get("id")?,
         slug: row.try_get("slug")?,
         headline: row.try_get("headline")?,
-        lead: serde_json::from_str(&lead)
+        lead: serde_json::from_str(lead)
             .map_err(|e| DbError::Corrupt(format!("lead of story: {e}")))?,
         status: status_from_row(row)?,
         published_at: row.try_get("published_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-        version: row.try_get("version")?,
+        version: row.unsigned("version")?,
     })
 }
 
 /// The story with its slides (and their photos) in order.
-async fn with_slides(pool: &SqlitePool, story: Story) -> Result<StoryWithSlides, DbError> {
-    let rows = sqlx::query(&format!(
+async fn with_slides(pool: &Pool, story: Story) -> Result<StoryWithSlides, DbError> {
+    let rows = query(format!(
         "SELECT s.id, s.position, s.caption, s.alt_text, s.credit, {PHOTO_COLUMNS}
          FROM slides s JOIN photos p ON p.id = s.photo_id
          WHERE s.story_id = ? ORDER BY s.position"
@@ -164,7 +213,7 @@ async fn with_slides(pool: &SqlitePool, story: Story) -> Result<StoryWithSlides,
         .map(|row| {
             Ok(Slide {
                 id: row.try_get("id")?,
-                position: row.try_get("position")?,
+                position: row.unsigned("position")?,
                 caption: row.try_get("caption")?,
                 alt_text: row.try_get("alt_text")?,
                 credit: row.try_get("credit")?,
@@ -179,11 +228,11 @@ async fn with_slides(pool: &SqlitePool, story: Story) -> Result<StoryWithSlides,
 /// Inserts the photo and its renditions unless its hash is known; returns
 /// its id either way and whether it was new.
 async fn upsert_photo(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     photo: &NewPhoto,
     now: DateTime<Utc>,
 ) -> Result<(i64, bool), DbError> {
-    let inserted = sqlx::query(
+    let inserted = query(
         "INSERT INTO photos (sha256, media_type, width, height, byte_size, metadata, placeholder,
                              perceptual_hash, near_duplicate_of, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM photos WHERE sha256 = ?), ?)
@@ -193,33 +242,31 @@ async fn upsert_photo(
     .bind(&photo.media_type)
     .bind(photo.width)
     .bind(photo.height)
-    .bind(photo.byte_size as i64)
+    .bind(photo.byte_size)
     .bind(serde_json::to_string(&photo.metadata).expect("metadata serialises"))
     .bind(&photo.placeholder)
     .bind(&photo.perceptual_hash)
     .bind(&photo.near_duplicate_of)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?
-    .rows_affected()
         == 1;
-    let id = sqlx::query_scalar("SELECT id FROM photos WHERE sha256 = ?")
+    let id: i64 = query("SELECT id FROM photos WHERE sha256 = ?")
         .bind(&photo.sha256)
-        .fetch_one(&mut **tx)
+        .scalar(&mut *tx)
         .await?;
     insert_renditions(tx, id, &photo.renditions).await?;
     Ok((id, inserted))
 }
 
 /// The first of `wanted`, `wanted-2`, `wanted-3`… that no story uses.
-async fn free_slug(tx: &mut Transaction<'_, Sqlite>, wanted: &str) -> Result<String, DbError> {
+async fn free_slug(tx: &mut Tx, wanted: &str) -> Result<String, DbError> {
     let mut candidate = wanted.to_owned();
     for n in 2.. {
-        let taken: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM stories WHERE slug = ?)")
-                .bind(&candidate)
-                .fetch_one(&mut **tx)
-                .await?;
+        let taken: bool = query("SELECT EXISTS (SELECT 1 FROM stories WHERE slug = ?)")
+            .bind(&candidate)
+            .scalar(&mut *tx)
+            .await?;
         if !taken {
             break;
         }
@@ -229,13 +276,13 @@ async fn free_slug(tx: &mut Transaction<'_, Sqlite>, wanted: &str) -> Result<Str
 }
 
 #[async_trait]
-impl Database for SqliteDatabase {
+impl Database for SqlDatabase {
     async fn create_story(&self, new: NewStory) -> Result<StoryWithSlides, DbError> {
         let now = Utc::now();
         let mut tx = self.pool.begin().await?;
         let slug = free_slug(&mut tx, &new.slug).await?;
         let lead = serde_json::to_string(&new.lead).expect("strings serialise");
-        let story_id: i64 = sqlx::query_scalar(
+        let story_id: i64 = query(
             "INSERT INTO stories (slug, headline, lead, status, published_at, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
@@ -246,11 +293,11 @@ impl Database for SqliteDatabase {
         .bind(new.published_at)
         .bind(now)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .scalar(&mut tx)
         .await?;
         for (index, slide) in new.slides.iter().enumerate() {
             let (photo_id, _) = upsert_photo(&mut tx, &slide.photo, now).await?;
-            sqlx::query(
+            query(
                 "INSERT INTO slides (story_id, position, photo_id, caption, alt_text, credit)
                  VALUES (?, ?, ?, ?, ?, ?)",
             )
@@ -260,7 +307,7 @@ impl Database for SqliteDatabase {
             .bind(&slide.caption)
             .bind(&slide.alt_text)
             .bind(&slide.credit)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;
@@ -270,7 +317,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn story_by_slug(&self, slug: &str) -> Result<Option<StoryWithSlides>, DbError> {
-        let row = sqlx::query("SELECT * FROM stories WHERE slug = ?")
+        let row = query("SELECT * FROM stories WHERE slug = ?")
             .bind(slug)
             .fetch_optional(&self.pool)
             .await?;
@@ -293,7 +340,7 @@ impl Database for SqliteDatabase {
             Visibility::PublicAt(now) => (true, Some(now)),
             Visibility::All => (false, None),
         };
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT st.id, st.slug, st.headline, st.status, st.published_at, st.updated_at,
                     (SELECT COUNT(*) FROM slides WHERE story_id = st.id) AS slide_count,
                     cover.alt_text AS cover_alt, {PHOTO_COLUMNS}
@@ -301,14 +348,14 @@ impl Database for SqliteDatabase {
              LEFT JOIN slides cover ON cover.story_id = st.id AND cover.position = 1
              LEFT JOIN photos p ON p.id = cover.photo_id
              WHERE (NOT ? OR (st.status = 'published' AND st.published_at <= ?))
-               AND (? = '' OR instr(lower(st.headline), lower(?)) > 0)
+               AND (? = '' OR lower(st.headline) LIKE lower(?) ESCAPE '\\')
              ORDER BY st.published_at IS NULL, st.published_at DESC, st.created_at DESC, st.id DESC
              LIMIT ? OFFSET ?"
         ))
         .bind(public_only)
         .bind(now)
         .bind(headline_search)
-        .bind(headline_search)
+        .bind(contains_pattern(headline_search))
         .bind(limit)
         .bind(offset)
         .fetch_all(&self.pool)
@@ -316,7 +363,7 @@ impl Database for SqliteDatabase {
         let mut stories: Vec<StorySummary> = rows
             .iter()
             .map(|row| {
-                let cover = match row.try_get::<Option<i64>, _>("photo_id")? {
+                let cover = match row.try_get::<Option<i64>>("photo_id")? {
                     Some(_) => Some(photo_from_row(row)?),
                     None => None,
                 };
@@ -327,9 +374,9 @@ impl Database for SqliteDatabase {
                     status: status_from_row(row)?,
                     published_at: row.try_get("published_at")?,
                     updated_at: row.try_get("updated_at")?,
-                    slide_count: row.try_get("slide_count")?,
+                    slide_count: row.unsigned("slide_count")?,
                     cover_alt: row
-                        .try_get::<Option<String>, _>("cover_alt")?
+                        .try_get::<Option<String>>("cover_alt")?
                         .unwrap_or_default(),
                     cover,
                 })
@@ -344,7 +391,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn photo_by_sha256(&self, sha256: &str) -> Result<Option<Photo>, DbError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {PHOTO_COLUMNS} FROM photos p WHERE p.sha256 = ?"
         ))
         .bind(sha256)
@@ -371,9 +418,9 @@ impl Database for SqliteDatabase {
         renditions: Vec<Rendition>,
     ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
-        let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM photos WHERE sha256 = ?")
+        let Some(id) = query("SELECT id FROM photos WHERE sha256 = ?")
             .bind(sha256)
-            .fetch_optional(&mut *tx)
+            .scalar_optional(&mut tx)
             .await?
         else {
             return Ok(());
@@ -388,7 +435,7 @@ impl Database for SqliteDatabase {
         format: RenditionFormat,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {PHOTO_COLUMNS} FROM photos p
              WHERE NOT EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id AND r.format = ?)
              ORDER BY p.id LIMIT ?"
@@ -406,15 +453,18 @@ impl Database for SqliteDatabase {
     }
 
     async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError> {
-        Ok(sqlx::query_as(
+        query(
             "SELECT sha256, perceptual_hash FROM photos WHERE perceptual_hash IS NOT NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
-        .await?)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("sha256")?, row.try_get("perceptual_hash")?)))
+        .collect()
     }
 
     async fn counts(&self) -> Result<Counts, DbError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT (SELECT COUNT(*) FROM stories) AS stories,
                     (SELECT COUNT(*) FROM slides) AS slides,
                     (SELECT COUNT(*) FROM photos) AS photos",
@@ -422,14 +472,14 @@ impl Database for SqliteDatabase {
         .fetch_one(&self.pool)
         .await?;
         Ok(Counts {
-            stories: row.try_get::<i64, _>("stories")? as u64,
-            slides: row.try_get::<i64, _>("slides")? as u64,
-            photos: row.try_get::<i64, _>("photos")? as u64,
+            stories: row.unsigned("stories")?,
+            slides: row.unsigned("slides")?,
+            photos: row.unsigned("photos")?,
         })
     }
 
     async fn referenced_blobs(&self) -> Result<Vec<BlobReference>, DbError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT p.sha256, NULL AS key, NULL AS byte_size, NULL AS format FROM photos p
              UNION ALL
              SELECT p.sha256, r.key, r.byte_size, r.format FROM renditions r
@@ -446,12 +496,12 @@ impl Database for SqliteDatabase {
                         sha256: row.try_get("sha256")?,
                     },
                     Some(key) => {
-                        let format: String = row.try_get("format")?;
+                        let format: &str = row.try_get("format")?;
                         BlobReference::Rendition {
-                            format: RenditionFormat::parse(&format).ok_or_else(|| {
+                            format: RenditionFormat::parse(format).ok_or_else(|| {
                                 DbError::Corrupt(format!("rendition format {format:?}"))
                             })?,
-                            byte_size: row.try_get::<i64, _>("byte_size")? as u64,
+                            byte_size: row.unsigned("byte_size")?,
                             key,
                         }
                     }
@@ -461,21 +511,34 @@ impl Database for SqliteDatabase {
     }
 
     async fn integrity_problems(&self) -> Result<Vec<String>, DbError> {
-        let mut problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .filter(|line: &String| line != "ok")
-            .collect();
-        for row in sqlx::query("PRAGMA foreign_key_check")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            let table: String = row.try_get(0)?;
-            let parent: String = row.try_get(2)?;
-            problems.push(format!("a row of {table} points at a missing {parent} row"));
+        match self.dialect() {
+            Dialect::Sqlite => {
+                let mut problems: Vec<String> = query("PRAGMA integrity_check")
+                    .scalars(&self.pool)
+                    .await?
+                    .into_iter()
+                    .filter(|line: &String| line != "ok")
+                    .collect();
+                for row in query("PRAGMA foreign_key_check")
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let table: String = row.at(0)?;
+                    let parent: String = row.at(2)?;
+                    problems.push(format!("a row of {table} points at a missing {parent} row"));
+                }
+                Ok(problems)
+            }
+            // PostgreSQL enforces keys and checks itself; what can be wrong
+            // is a constraint left unvalidated (added NOT VALID by hand).
+            Dialect::Postgres => Ok(query(
+                "SELECT conrelid::regclass::text || ': constraint ' || conname || ' is not validated'
+                 FROM pg_constraint
+                 WHERE NOT convalidated AND connamespace = current_schema()::regnamespace",
+            )
+            .scalars(&self.pool)
+            .await?),
         }
-        Ok(problems)
     }
 
     async fn story_by_id(&self, id: StoryId) -> Result<Option<StoryWithSlides>, DbError> {
@@ -538,14 +601,14 @@ impl Database for SqliteDatabase {
     }
 
     async fn photo_published(&self, sha256: &str, now: DateTime<Utc>) -> Result<bool, DbError> {
-        Ok(sqlx::query_scalar(
+        Ok(query(
             "SELECT EXISTS (SELECT 1 FROM photos p JOIN slides s ON s.photo_id = p.id
                             JOIN stories st ON st.id = s.story_id
                             WHERE p.sha256 = ? AND st.status = 'published' AND st.published_at <= ?)",
         )
         .bind(sha256)
         .bind(now)
-        .fetch_one(&self.pool)
+        .scalar(&self.pool)
         .await?)
     }
 
