@@ -48,6 +48,36 @@ fn has_signature(bytes: &[u8], format: RenditionFormat) -> bool {
     }
 }
 
+/// Where the blob a reference names is stored.
+pub(crate) fn reference_key(reference: &BlobReference) -> String {
+    match reference {
+        BlobReference::Original { sha256 } => original_key(sha256),
+        BlobReference::Rendition { key, .. } => key.clone(),
+    }
+}
+
+/// What is wrong with a referenced blob's bytes, if anything: an original
+/// must hash to its name, a rendition must have its recorded size and format.
+pub(crate) fn damage(reference: &BlobReference, bytes: &[u8]) -> Option<String> {
+    match reference {
+        BlobReference::Original { sha256 } => {
+            let actual = hex::encode(Sha256::digest(bytes));
+            (&actual != sha256).then(|| format!("its content hashes to {actual}"))
+        }
+        BlobReference::Rendition {
+            byte_size, format, ..
+        } => {
+            if bytes.len() as u64 != *byte_size {
+                Some(format!("{} bytes, {byte_size} recorded", bytes.len()))
+            } else if !has_signature(bytes, *format) {
+                Some(format!("not a {format} file"))
+            } else {
+                None
+            }
+        }
+    }
+}
+
 impl Photodesk {
     /// Checks the whole store; `progress(done, total)` follows the blobs
     /// read. Orphans are removed only when asked: run it while no import is
@@ -65,10 +95,7 @@ impl Photodesk {
         let mut referenced = HashSet::new();
         for (done, reference) in references.iter().enumerate() {
             progress(done, references.len());
-            let key = match reference {
-                BlobReference::Original { sha256 } => original_key(sha256),
-                BlobReference::Rendition { key, .. } => key.clone(),
-            };
+            let key = reference_key(reference);
             referenced.insert(key.clone());
             let bytes = match self.blobs.get(&key).await {
                 Ok(bytes) => bytes,
@@ -79,24 +106,7 @@ impl Photodesk {
                 Err(err) => return Err(err.into()),
             };
             report.checked += 1;
-            let wrong = match reference {
-                BlobReference::Original { sha256 } => {
-                    let actual = hex::encode(Sha256::digest(&bytes));
-                    (&actual != sha256).then(|| format!("its content hashes to {actual}"))
-                }
-                BlobReference::Rendition {
-                    byte_size, format, ..
-                } => {
-                    if bytes.len() as u64 != *byte_size {
-                        Some(format!("{} bytes, {byte_size} recorded", bytes.len()))
-                    } else if !has_signature(&bytes, *format) {
-                        Some(format!("not a {format} file"))
-                    } else {
-                        None
-                    }
-                }
-            };
-            if let Some(why) = wrong {
+            if let Some(why) = damage(reference, &bytes) {
                 report.damaged.push(format!("{key}: {why}"));
             }
         }

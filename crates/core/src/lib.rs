@@ -7,6 +7,7 @@ mod check;
 mod editing;
 mod error;
 pub mod import;
+pub mod migrate;
 mod photos;
 mod renditions;
 pub mod slug;
@@ -19,11 +20,12 @@ pub use error::{CoreError, Problem};
 pub use photos::{IngestOutcome, PhotoInput, StagedPhoto, INGEST_FORMATS, NEAR_DUPLICATE_BITS};
 pub use renditions::LATER_FORMATS;
 
+use migrate::Site;
 use photodesk_config::Config;
-use photodesk_db::{Database, SqlDatabase};
+use photodesk_db::Database;
 use photodesk_imaging::render::EmbedOptions;
 use photodesk_imaging::DecodeLimits;
-use photodesk_storage::{open_blob_store, BlobStore};
+use photodesk_storage::BlobStore;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -64,11 +66,10 @@ impl Photodesk {
     /// Opens the database and blob store the settings name (by default
     /// SQLite and a blob folder inside the data dir).
     pub async fn open(config: &Config) -> Result<Self, CoreError> {
-        let db = SqlDatabase::connect(&config.database_url).await?;
-        let blobs = open_blob_store(&config.blob_url)?;
+        let site = Site::open(&config.database_url, &config.blob_url).await?;
         Ok(Photodesk::new(
-            Arc::new(db),
-            blobs,
+            Arc::new(site.database),
+            site.blobs,
             DecodeLimits {
                 max_pixels: config.limits.max_pixels,
                 max_file_bytes: config.limits.max_file_bytes,

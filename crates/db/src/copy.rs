@@ -208,6 +208,52 @@ impl Table {
             .collect()
     }
 
+    /// The key columns of `row` with their values.
+    fn key_of<'r>(&self, row: &'r [Value]) -> Vec<(&'static str, &'r Value)> {
+        self.order
+            .iter()
+            .map(|column| {
+                let at = self
+                    .columns
+                    .iter()
+                    .position(|(name, _)| name == column)
+                    .expect("key columns are listed");
+                (*column, &row[at])
+            })
+            .collect()
+    }
+
+    /// The source's row with the key of `row` (columns in table order).
+    async fn matching(
+        &self,
+        db: &SqlDatabase,
+        row: &[Value],
+    ) -> Result<Option<Vec<Value>>, DbError> {
+        let mut lookup = query(format!(
+            "SELECT {} FROM {} WHERE {}",
+            self.column_list(),
+            self.name,
+            self.order
+                .iter()
+                .map(|column| format!("{column} = ?"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        ));
+        for (_, value) in self.key_of(row) {
+            lookup = lookup.bind(value.clone());
+        }
+        lookup
+            .fetch_optional(&db.pool)
+            .await?
+            .map(|found| {
+                self.columns
+                    .iter()
+                    .map(|&(name, kind)| found.value(name, kind))
+                    .collect()
+            })
+            .transpose()
+    }
+
     async fn count(&self, db: &SqlDatabase) -> Result<u64, DbError> {
         query(format!("SELECT COUNT(*) AS n FROM {}", self.name))
             .fetch_one(&db.pool)
@@ -271,6 +317,41 @@ impl SqlDatabase {
             });
         }
         Ok(report)
+    }
+
+    /// Rows of this database that `source` lacks or holds otherwise, at
+    /// most `limit` of them, described. Empty when this is a new database or
+    /// an interrupted copy of `source`, so copying into it is safe.
+    pub async fn rows_foreign_to(
+        &self,
+        source: &SqlDatabase,
+        limit: usize,
+    ) -> Result<Vec<String>, DbError> {
+        let mut foreign = Vec::new();
+        for table in TABLES {
+            let mut offset = 0;
+            loop {
+                let page = table.page(self, offset).await?;
+                if page.is_empty() {
+                    break;
+                }
+                offset += page.len() as u64;
+                for row in page {
+                    if table.matching(source, &row).await?.as_ref() != Some(&row) {
+                        let key: Vec<String> = table
+                            .key_of(&row)
+                            .into_iter()
+                            .map(|(column, value)| format!("{column} {}", value.canonical()))
+                            .collect();
+                        foreign.push(format!("{} row ({})", table.name, key.join(", ")));
+                        if foreign.len() == limit {
+                            return Ok(foreign);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(foreign)
     }
 
     /// Every table's row count and content hash, equal across backends for

@@ -62,6 +62,8 @@ pub enum Command {
     Render(Render),
     /// Verify the store: referenced blobs present and intact, orphans, database integrity.
     Check(Check),
+    /// Copy the whole site (rows and blobs) to other backends, resumably, then verify the copy.
+    MigrateStore(MigrateStore),
     /// Manage the people who edit.
     #[command(subcommand)]
     User(UserCommand),
@@ -75,6 +77,24 @@ pub struct Check {
     /// Delete blobs nothing refers to (run while no import is under way).
     #[arg(long)]
     pub remove_orphans: bool,
+}
+
+/// Stop the instances (or keep the site read-only) while this runs; run it
+/// again after an interruption and it goes on where it stopped.
+#[derive(Debug, Args)]
+pub struct MigrateStore {
+    /// Database to copy from [default: the site's, --database-url].
+    #[arg(long)]
+    pub from_database: Option<String>,
+    /// Blob store to copy from [default: the site's, --blob-url].
+    #[arg(long)]
+    pub from_blob: Option<String>,
+    /// Database to copy into: sqlite://PATH or postgres://… (new or empty).
+    #[arg(long)]
+    pub to_database: String,
+    /// Blob store to copy into: file://DIR or s3://BUCKET/PREFIX.
+    #[arg(long)]
+    pub to_blob: String,
 }
 
 /// Passwords come from `PHOTODESK_PASSWORD` or, in a terminal, a prompt;

@@ -5,6 +5,7 @@ mod check;
 mod demo;
 mod import;
 mod ingest;
+mod migrate;
 mod render;
 mod serve;
 
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(config(&cli.settings, None)?, args).await,
         Command::Render(args) => render::run(&config(&cli.settings, None)?, args),
         Command::Check(args) => check::run(config(&cli.settings, None)?, args).await,
+        Command::MigrateStore(args) => migrate::run(config(&cli.settings, None)?, args).await,
         Command::User(command) => accounts::user(config(&cli.settings, None)?, command).await,
         Command::Token(command) => accounts::token(config(&cli.settings, None)?, command).await,
     }
