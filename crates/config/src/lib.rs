@@ -6,6 +6,7 @@
 //! crate reads the file into another, layers them with [`RawConfig::overlay`]
 //! and validates the result into a [`Config`], whose errors name the key.
 
+use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,9 @@ pub struct RawConfig {
     /// The database: `sqlite://PATH` (default: `photodesk.db` in the data
     /// dir) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
     pub database_url: Option<String>,
+    /// Load balancers and proxies (addresses or CIDR blocks) whose
+    /// `X-Forwarded-For` names the client; from anyone else it is ignored.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl RawConfig {
@@ -85,6 +89,7 @@ impl RawConfig {
             keep_location: top.keep_location.or(self.keep_location),
             blob_url: top.blob_url.or(self.blob_url),
             database_url: top.database_url.or(self.database_url),
+            trusted_proxies: top.trusted_proxies.or(self.trusted_proxies),
         }
     }
 }
@@ -103,6 +108,8 @@ pub struct Config {
     pub blob_url: String,
     /// `sqlite://…` or `postgres://…`, the default filled in.
     pub database_url: String,
+    /// Whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// Bounds on what a photo may be, so hostile input cannot exhaust memory.
@@ -167,7 +174,23 @@ impl Config {
                 })
             }
         };
+        let trusted_proxies = raw
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|text| {
+                text.parse::<IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| ConfigError::Invalid {
+                        key: "trusted_proxies",
+                        message: format!(
+                            "{text:?} is not an address or CIDR block like 10.0.0.0/8"
+                        ),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Config {
+            trusted_proxies,
             database_url,
             data_dir,
             listen,
@@ -282,6 +305,13 @@ mod tests {
                     ..Default::default()
                 },
                 "database_url",
+            ),
+            (
+                RawConfig {
+                    trusted_proxies: Some(vec!["10.0.0.0/8".into(), "proxy.local".into()]),
+                    ..Default::default()
+                },
+                "trusted_proxies",
             ),
         ] {
             let err = Config::from_raw(raw).unwrap_err().to_string();

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use photodesk_db::NewSession;
 use photodesk_types::{ApiToken, Role, User};
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
 /// How long a login lasts.
@@ -19,6 +20,12 @@ pub const SESSION_LIFETIME: Duration = Duration::days(14);
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=1024;
 /// API tokens start with this, so a leaked one is recognisable in logs and scanners.
 const TOKEN_PREFIX: &str = "pd_";
+
+/// Login attempts allowed per window, per account and per client address,
+/// across all instances (the counts are in the database).
+const ATTEMPTS_PER_ACCOUNT: u64 = 5;
+const ATTEMPTS_PER_ADDRESS: u64 = 20;
+const ATTEMPT_WINDOW: Duration = Duration::minutes(1);
 
 /// A successful login: the cookie value (secret) and the CSRF token.
 #[derive(Debug, Clone)]
@@ -145,6 +152,18 @@ impl Photodesk {
         } else {
             Err(CoreError::NotFound(format!("no user named {name:?}")))
         }
+    }
+
+    /// Counts a login attempt for the account and the client address; false
+    /// once either has had too many in the current minute. Account names are
+    /// compared case-insensitively, so case games do not buy attempts.
+    pub async fn login_allowed(&self, name: &str, address: IpAddr) -> Result<bool, CoreError> {
+        let now = Utc::now();
+        let account = secret_hash(&format!("account:{}", name.to_lowercase()));
+        let client = secret_hash(&format!("address:{address}"));
+        let by_account = self.db.count_attempt(&account, now, ATTEMPT_WINDOW).await?;
+        let by_address = self.db.count_attempt(&client, now, ATTEMPT_WINDOW).await?;
+        Ok(by_account <= ATTEMPTS_PER_ACCOUNT && by_address <= ATTEMPTS_PER_ADDRESS)
     }
 
     /// Checks the password and opens a session. Wrong name, wrong password

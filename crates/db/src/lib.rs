@@ -212,6 +212,14 @@ pub trait Database: Send + Sync + 'static {
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, DbError>;
     /// False if there is no such unrevoked token.
     async fn revoke_api_token(&self, id: i64) -> Result<bool, DbError>;
+    /// Counts an attempt under `key` in the fixed window of length `window`
+    /// that began with its first attempt; returns the attempts so far.
+    async fn count_attempt(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<u64, DbError>;
 }
 
 /// A blob the database points at, and what it must be.

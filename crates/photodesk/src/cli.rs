@@ -43,7 +43,15 @@ pub struct Settings {
     /// Blob store: file://DIR or s3://BUCKET/PREFIX (endpoint and keys from AWS_* variables) [default: DATA_DIR/blobs].
     #[arg(long, global = true, env = "PHOTODESK_BLOB_URL")]
     pub blob_url: Option<String>,
-    /// Database: sqlite://PATH [default: DATA_DIR/photodesk.db].
+    /// Load balancers whose X-Forwarded-For names the client, comma-separated addresses or CIDR blocks.
+    #[arg(
+        long,
+        global = true,
+        env = "PHOTODESK_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE [default: DATA_DIR/photodesk.db].
     #[arg(long, global = true, env = "PHOTODESK_DATABASE_URL")]
     pub database_url: Option<String>,
 }
@@ -198,6 +206,7 @@ impl Settings {
             keep_location: self.keep_location,
             blob_url: self.blob_url.clone(),
             database_url: self.database_url.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }

@@ -823,6 +823,23 @@ fn two_instances_on_postgres_and_s3_behave_as_one_site() {
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&editor).contains("Two desks, one site"));
 
+    // Login limits count attempts on both together.
+    let wrong = "name=ghost&password=wrong+password";
+    let attempt = |server: &Server| {
+        server
+            .request(
+                "POST",
+                "/login",
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                wrong.as_bytes(),
+            )
+            .0
+    };
+    for server in [&a, &b, &a, &b, &a] {
+        assert_eq!(attempt(server), 401);
+    }
+    assert_eq!(attempt(&b), 429);
+
     // A story scheduled through B is published once, by whichever instance
     // gets there first.
     let (_, second) = b.api(

@@ -7,13 +7,12 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum_extra::extract::CookieJar;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
 use photodesk_core::SessionUser;
 use photodesk_types::{Role, User};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::num::NonZeroU32;
 
 pub const SESSION_COOKIE: &str = "photodesk_session";
 /// Browser scripts send the session's CSRF token in this header; forms in
@@ -118,17 +117,52 @@ impl FromRequestParts<AppState> for Editor {
 /// none, as in tests). Behind a load balancer this is the balancer's.
 pub struct ClientAddress(pub IpAddr);
 
-impl<S: Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(ClientAddress(client_address(
+            peer,
+            &parts.headers,
+            &state.trusted_proxies,
+        )))
     }
+}
+
+/// The client: the peer, unless the peer is a trusted proxy; then the
+/// nearest `X-Forwarded-For` entry (read from the right, as each proxy
+/// appends) that is not itself a trusted proxy. Entries left of that are
+/// whatever the client claimed, so they are never believed.
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.into_iter().rev() {
+        let Ok(address) = hop.parse::<IpAddr>() else {
+            break;
+        };
+        client = address;
+        if !is_trusted(&address) {
+            break;
+        }
+    }
+    client
 }
 
 /// An admin: may also manage users. Editors get 403.
@@ -151,36 +185,42 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// Keys tracked before recovered ones are swept.
-const MAX_TRACKED: usize = 10_000;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Login attempts allowed per account and per client address: a burst,
-/// then one more every few seconds. Kept in memory per instance.
-pub struct LoginLimits {
-    per_account: DefaultKeyedRateLimiter<String>,
-    per_address: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl LoginLimits {
-    pub fn new() -> Self {
-        let quota =
-            |per_minute: u32| Quota::per_minute(NonZeroU32::new(per_minute).expect("non-zero"));
-        LoginLimits {
-            per_account: RateLimiter::keyed(quota(5)),
-            per_address: RateLimiter::keyed(quota(20)),
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = ["10.0.0.0/8", "192.168.1.5/32"]
+            .iter()
+            .map(|net| net.parse().unwrap())
+            .collect();
+        let cases: &[(&str, &[&str], &str)] = &[
+            // From anyone else the header is ignored.
+            ("203.0.113.9", &["198.51.100.1"], "203.0.113.9"),
+            // Behind the balancer: the entry it appended.
+            ("10.0.0.2", &["198.51.100.1"], "198.51.100.1"),
+            // What the client claimed left of that is not believed.
+            ("10.0.0.2", &["1.2.3.4, 198.51.100.1"], "198.51.100.1"),
+            // Several trusted hops, in one header or several.
+            ("10.0.0.2", &["198.51.100.1, 192.168.1.5"], "198.51.100.1"),
+            ("10.0.0.2", &["198.51.100.1", "10.9.9.9"], "198.51.100.1"),
+            ("10.0.0.2", &["2001:db8::7"], "2001:db8::7"),
+            // Garbage stops the walk at the last sound hop.
+            ("10.0.0.2", &["<script>, 198.51.100.1"], "198.51.100.1"),
+            ("10.0.0.2", &["not an address"], "10.0.0.2"),
+            ("10.0.0.2", &[], "10.0.0.2"),
+        ];
+        for (peer, forwarded, expected) in cases {
+            let mut headers = HeaderMap::new();
+            for value in *forwarded {
+                headers.append("x-forwarded-for", value.parse().unwrap());
+            }
+            assert_eq!(
+                client_address(peer.parse().unwrap(), &headers, &trusted),
+                expected.parse::<IpAddr>().unwrap(),
+                "{peer} {forwarded:?}"
+            );
         }
-    }
-
-    /// True if this attempt may go on; every attempt counts against both.
-    pub fn allow(&self, account: &str, address: IpAddr) -> bool {
-        let account_ok = self.per_account.check_key(&account.to_lowercase()).is_ok();
-        let address_ok = self.per_address.check_key(&address).is_ok();
-        // Attempts with ever new names or addresses must not grow memory
-        // without end: keys whose limit has fully recovered are dropped.
-        if self.per_account.len() > MAX_TRACKED || self.per_address.len() > MAX_TRACKED {
-            self.per_account.retain_recent();
-            self.per_address.retain_recent();
-        }
-        account_ok && address_ok
     }
 }

@@ -11,6 +11,7 @@ mod public;
 mod templates;
 
 use axum::Router;
+use ipnet::IpNet;
 use photodesk_core::Photodesk;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,10 +27,11 @@ pub struct AppState {
     templates: Arc<templates::Templates>,
     assets: Arc<assets::Assets>,
     cache: public::PageCache,
-    login_limits: Arc<auth::LoginLimits>,
     /// Scheme and host for absolute URLs, without a trailing slash; from the
     /// request's `Host` when not configured.
     base_url: Option<Arc<str>>,
+    /// Peers whose `X-Forwarded-For` names the client (load balancers).
+    trusted_proxies: Arc<[IpNet]>,
 }
 
 impl AppState {
@@ -44,9 +46,16 @@ impl AppState {
             templates: Arc::new(templates),
             assets: Arc::new(assets),
             cache: public::PageCache::new(),
-            login_limits: Arc::new(auth::LoginLimits::new()),
             base_url: base_url.map(Into::into),
+            trusted_proxies: Arc::new([]),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these peers, so rate limits see
+    /// the client behind a load balancer rather than the balancer.
+    pub fn trusting_proxies(mut self, proxies: Vec<IpNet>) -> Self {
+        self.trusted_proxies = proxies.into();
+        self
     }
 }
 

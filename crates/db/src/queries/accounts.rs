@@ -218,3 +218,29 @@ pub async fn revoke_api_token(pool: &Pool, id: i64) -> Result<bool, DbError> {
             == 1,
     )
 }
+
+pub async fn count_attempt(
+    pool: &Pool,
+    key: &str,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Result<u64, DbError> {
+    let mut tx = pool.begin().await?;
+    // Windows that have ended are forgotten, so the table stays small.
+    query("DELETE FROM login_attempts WHERE window_start <= ?")
+        .bind(now - window)
+        .execute(&mut tx)
+        .await?;
+    let attempts = query(
+        "INSERT INTO login_attempts (key, window_start, attempts) VALUES (?, ?, 1)
+         ON CONFLICT (key) DO UPDATE SET attempts = login_attempts.attempts + 1
+         RETURNING attempts",
+    )
+    .bind(key)
+    .bind(now)
+    .fetch_one(&mut tx)
+    .await?
+    .unsigned("attempts")?;
+    tx.commit().await?;
+    Ok(attempts)
+}

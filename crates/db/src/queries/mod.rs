@@ -682,6 +682,15 @@ impl Database for SqlDatabase {
     async fn revoke_api_token(&self, id: i64) -> Result<bool, DbError> {
         accounts::revoke_api_token(&self.pool, id).await
     }
+
+    async fn count_attempt(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<u64, DbError> {
+        accounts::count_attempt(&self.pool, key, now, window).await
+    }
 }
 
 #[cfg(test)]

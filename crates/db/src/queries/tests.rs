@@ -541,7 +541,35 @@ async fn blob_references_and_integrity(fixture: Fixture) {
     assert_eq!(db.integrity_problems().await.unwrap(), Vec::<String>::new());
 }
 
+async fn attempts_are_counted_per_key_and_window(fixture: Fixture) {
+    let db = fixture.open().await;
+    let other = fixture.open().await;
+    let minute = chrono::Duration::minutes(1);
+    let start = Utc::now();
+    for expected in 1..=3 {
+        assert_eq!(
+            db.count_attempt("a", start, minute).await.unwrap(),
+            expected
+        );
+    }
+    // Another instance counts on from there.
+    assert_eq!(other.count_attempt("a", start, minute).await.unwrap(), 4);
+    assert_eq!(db.count_attempt("b", start, minute).await.unwrap(), 1);
+    // Concurrent attempts are each counted.
+    let (x, y) = tokio::join!(
+        db.count_attempt("a", start, minute),
+        other.count_attempt("a", start, minute)
+    );
+    let mut pair = [x.unwrap(), y.unwrap()];
+    pair.sort();
+    assert_eq!(pair, [5, 6]);
+    // A new window starts afresh.
+    let later = start + minute + chrono::Duration::seconds(1);
+    assert_eq!(db.count_attempt("a", later, minute).await.unwrap(), 1);
+}
+
 on_both_backends!(
+    attempts_are_counted_per_key_and_window,
     story_round_trip_keeps_every_field_and_order,
     slugs_stay_unique_and_photos_are_shared,
     public_listing_hides_drafts_and_future_publications,

@@ -21,7 +21,8 @@ pub async fn serve(app: Photodesk, config: &Config, path: &str) -> anyhow::Resul
     // Scheduled stories go public on time.
     app.spawn_scheduler();
     photodesk_web::serve(
-        AppState::new(app, config.base_url.clone()),
+        AppState::new(app, config.base_url.clone())
+            .trusting_proxies(config.trusted_proxies.clone()),
         listener,
         shutdown_signal(),
     )

@@ -351,7 +351,12 @@ async fn log_in(
             context! { next, title => "Log in", name => form.name, error },
         )
     };
-    if !state.login_limits.allow(&form.name, address) {
+    let allowed = state
+        .app
+        .login_allowed(&form.name, address)
+        .await
+        .map_err(|err| state.page_error(err))?;
+    if !allowed {
         return form_again(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts. Wait a minute, then try again.",
