@@ -246,9 +246,13 @@ impl Photodesk {
         let mut renditions = Vec::with_capacity(rendered.len());
         for r in rendered {
             let key = rendition_key(sha256, &r.spec.file_name());
-            let byte_size = r.bytes.len() as u64;
+            let mut byte_size = r.bytes.len() as u64;
             if self.blobs.put_if_absent(&key, Bytes::from(r.bytes)).await? {
                 created.push(key.clone());
+            } else {
+                // Another instance made it first: record what is stored,
+                // in case its encoder's bytes differ from ours.
+                byte_size = self.blobs.get(&key).await?.len() as u64;
             }
             renditions.push(Rendition {
                 format: r.spec.format,

@@ -176,3 +176,45 @@ async fn photos_stored_without_renditions_get_them_all_later() {
         ["avif@320", "avif@500", "jpeg@320", "jpeg@500", "webp@320", "webp@500"]
     );
 }
+
+/// Two instances on one blob store: the second to render a photo finds the
+/// renditions stored and records them as stored, even where its encoder's
+/// bytes would have differed.
+#[tokio::test]
+async fn a_rendition_stored_by_another_instance_is_recorded_as_stored() {
+    let first = TestApp::new().await;
+    let bytes = photo_jpeg(800, 600, 3);
+    let (photo, _) = first
+        .app
+        .ingest(input("a.jpg", bytes.clone()))
+        .await
+        .unwrap();
+    let key_of = |width: u32| {
+        photo
+            .renditions
+            .iter()
+            .find(|r| r.width == width && r.format == RenditionFormat::Jpeg)
+            .unwrap()
+            .key
+            .clone()
+    };
+    // Stand-in for another encoder's output: a different, valid JPEG.
+    let blobs = first.data_dir().join("blobs");
+    let other = std::fs::read(blobs.join(key_of(320))).unwrap();
+    std::fs::write(blobs.join(key_of(640)), &other).unwrap();
+
+    let second = TestApp::with_settings(photodesk_config::RawConfig {
+        blob_url: Some(format!("file://{}", blobs.display())),
+        ..Default::default()
+    })
+    .await;
+    let (again, _) = second.app.ingest(input("a.jpg", bytes)).await.unwrap();
+    let recorded = again
+        .renditions
+        .iter()
+        .find(|r| r.key == key_of(640))
+        .unwrap();
+    assert_eq!(recorded.byte_size, other.len() as u64);
+    let report = second.app.check_store(false, |_, _| {}).await.unwrap();
+    assert!(report.damaged.is_empty() && report.is_clean(), "{report:?}");
+}
