@@ -145,6 +145,25 @@ fn invalid_settings_name_the_setting() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("max_pixels"));
+    // A database that cannot be reached is named, its password is not.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    photodesk(dir.path())
+        .arg("--database-url")
+        .arg(format!("postgres://desk:hunter2@127.0.0.1:{port}/site"))
+        .arg("check")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "cannot connect to PostgreSQL at 127.0.0.1:{port}/site"
+        )))
+        .stderr(predicate::str::contains("hunter2").not());
+    photodesk(dir.path())
+        .args(["--trusted-proxies", "10.0.0.0/8,not-a-proxy", "check"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("setting `trusted_proxies`"));
 }
 
 /// A running `photodesk` process, stopped with SIGTERM when dropped.

@@ -15,7 +15,7 @@ pub struct Postgres {
     child: Child,
     bin: PathBuf,
     /// Kept for its lifetime: the cluster lives in it.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     pub port: u16,
 }
 
@@ -77,7 +77,7 @@ impl Postgres {
     pub fn start() -> Postgres {
         let bin = bin_dir();
         let user = server_user();
-        let dir = tempfile::tempdir().unwrap();
+        let mut dir = tempfile::tempdir().unwrap();
         if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
         }
@@ -93,34 +93,45 @@ impl Postgres {
                 panic!("cannot run initdb in {bin:?} (./scripts/test installs PostgreSQL): {e}")
             });
         assert!(status.success(), "initdb failed: {status}");
-        let port = crate::free_port();
-        let child = command(&bin, "postgres", user)
-            .arg("-D")
-            .arg(&data)
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
-            .arg(dir.path())
-            // A test database need not survive a crash of the machine.
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("postgres starts");
-        let server = Postgres {
-            child,
-            bin,
-            _dir: dir,
-            port,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !server.accepts_connections() {
-            assert!(
-                Instant::now() < deadline,
-                "PostgreSQL did not come up in 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        // The port is free when picked; should another process take it
+        // before the server binds it, the server exits and another is tried.
+        for _ in 0..3 {
+            let port = crate::free_port();
+            let child = command(&bin, "postgres", user)
+                .arg("-D")
+                .arg(&data)
+                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
+                .arg(dir.path())
+                // A test database need not survive a crash of the machine.
+                .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+                .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("postgres starts");
+            let mut server = Postgres {
+                child,
+                bin: bin.clone(),
+                dir,
+                port,
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if server.accepts_connections() {
+                    return server;
+                }
+                if server.child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "PostgreSQL did not come up in 60 s"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            dir = std::mem::replace(&mut server.dir, tempfile::tempdir().unwrap());
         }
-        server
+        panic!("PostgreSQL exited three times on start (ports taken?)");
     }
 
     fn accepts_connections(&self) -> bool {

@@ -5,6 +5,7 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A SeaweedFS `weed mini` on free loopback ports with one bucket and one
@@ -54,8 +55,31 @@ impl SeaweedFs {
     }
 
     /// Starts the server, makes the bucket and sets the standard `AWS_*`
-    /// variables for this process, as an operator would.
+    /// variables for this process, as an operator would. Starts in one
+    /// process are taken one at a time (they pick seven ports each), and a
+    /// start that does not come up in 40 s is retried on other ports.
     pub fn start() -> SeaweedFs {
+        static STARTING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = STARTING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut log = String::new();
+        for _ in 0..3 {
+            match SeaweedFs::try_start(Duration::from_secs(40)) {
+                Ok(server) => {
+                    for (name, value) in server.env() {
+                        std::env::set_var(name, value);
+                    }
+                    return server;
+                }
+                Err(tail) => log = tail,
+            }
+        }
+        panic!("SeaweedFS did not come up in three tries; its log ended:\n{log}");
+    }
+
+    /// One start on fresh ports; the log's end if it does not come up.
+    fn try_start(patience: Duration) -> Result<SeaweedFs, String> {
         let weed =
             std::env::var_os("PHOTODESK_WEED").map_or_else(|| PathBuf::from("weed"), PathBuf::from);
         let dir = tempfile::tempdir().unwrap();
@@ -69,6 +93,8 @@ impl SeaweedFs {
             std::array::from_fn(|_| free_port_pair());
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
+        let log_path = dir.path().join("weed.log");
+        let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(&weed)
             .arg("mini")
             .arg(format!("-dir={}", data.display()))
@@ -87,19 +113,19 @@ impl SeaweedFs {
             .arg(format!("-metricsPort={metrics}"))
             .arg(format!("-s3.config={}", config.display()))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("cannot start {weed:?} (SeaweedFS; ./scripts/test installs it): {e}")
             });
-        let server = SeaweedFs {
+        let mut server = SeaweedFs {
             child,
             dir,
             bucket: "photodesk",
             endpoint: format!("http://127.0.0.1:{s3}"),
         };
         // Ready when the bucket can be made (master and filer up) and S3 listens.
-        let deadline = Instant::now() + Duration::from_secs(90);
+        let deadline = Instant::now() + patience;
         loop {
             let made = Command::new(&weed)
                 .args(["shell", &format!("-master=127.0.0.1:{master}")])
@@ -119,17 +145,15 @@ impl SeaweedFs {
                 .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("photodesk"));
             let s3_up = std::net::TcpStream::connect(("127.0.0.1", s3)).is_ok();
             if made && s3_up {
-                break;
+                return Ok(server);
             }
-            assert!(
-                Instant::now() < deadline,
-                "SeaweedFS did not come up in 90 s"
-            );
+            let exited = server.child.try_wait().ok().flatten().is_some();
+            if exited || Instant::now() > deadline {
+                let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                return Err(tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            }
             std::thread::sleep(Duration::from_millis(500));
         }
-        for (name, value) in server.env() {
-            std::env::set_var(name, value);
-        }
-        server
     }
 }

@@ -15,8 +15,9 @@ use photodesk_types::{
     ApiToken, Photo, PhotoId, Rendition, RenditionFormat, Revision, Role, Slide, Story,
     StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User,
 };
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::Connection;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -71,10 +72,25 @@ impl SqlDatabase {
     /// Connects to PostgreSQL (`postgres://…`) and runs pending migrations;
     /// the migrator's advisory lock lets several instances start at once.
     pub async fn open_postgres(url: &str) -> Result<Self, DbError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| DbError::Invalid(format!("not a usable PostgreSQL URL: {e}")))?;
+        // One connection first: the pool would only report a timeout, this
+        // says why (refused, unknown database, wrong password…).
+        let place = format!(
+            "{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default()
+        );
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| DbError::Invalid(format!("cannot connect to PostgreSQL at {place}: {e}")))?
+            .close()
+            .await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(SqlDatabase {
