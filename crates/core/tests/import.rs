@@ -155,19 +155,36 @@ async fn a_database_failure_after_the_blobs_were_written_removes_them() {
     // Make the real database fail half-way through the transaction: a
     // trigger refuses the third slide, after the story row, two slides and
     // their photos were inserted and all originals written to the blob store.
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        t.data_dir().join("photodesk.db").display()
-    ))
-    .await
-    .unwrap();
-    sqlx::query(
-        "CREATE TRIGGER fail_third BEFORE INSERT ON slides WHEN NEW.position = 3
-         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    let url = &t.config.database_url;
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(
+            "CREATE FUNCTION fail_third() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF NEW.position = 3 THEN RAISE EXCEPTION 'injected failure'; END IF;
+                 RETURN NEW;
+             END $$",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "CREATE TRIGGER fail_third BEFORE INSERT ON slides
+             FOR EACH ROW EXECUTE FUNCTION fail_third()",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(
+            "CREATE TRIGGER fail_third BEFORE INSERT ON slides WHEN NEW.position = 3
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
 
     // Seed photos 1–12 are already stored; these four are new, the fifth is
     // seed photo 1 again and must survive the clean-up.

@@ -63,11 +63,15 @@ pub fn story_text(headline: &str, slides: usize) -> String {
     text
 }
 
-/// A Photodesk on the embedded default in a temp data dir.
+/// A Photodesk in a temp data dir: on the embedded default, or on a fresh
+/// PostgreSQL database when `PHOTODESK_TEST_DATABASE=postgres` (how
+/// `scripts/test` runs the core and web suites a second time).
 pub struct TestApp {
     pub app: Photodesk,
     pub config: Config,
     pub dir: tempfile::TempDir,
+    /// The server behind `config.database_url`, when on PostgreSQL.
+    _postgres: Option<Postgres>,
 }
 
 impl TestApp {
@@ -78,13 +82,25 @@ impl TestApp {
     /// With some settings changed (the data dir is always a fresh temp dir).
     pub async fn with_settings(settings: RawConfig) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
+        let on_postgres = settings.database_url.is_none()
+            && std::env::var("PHOTODESK_TEST_DATABASE").is_ok_and(|db| db == "postgres");
+        let postgres = on_postgres.then(Postgres::start);
         let config = Config::from_raw(RawConfig {
             data_dir: Some(dir.path().join("data")),
+            database_url: settings
+                .database_url
+                .clone()
+                .or_else(|| postgres.as_ref().map(Postgres::create_database)),
             ..settings
         })
         .unwrap();
         let app = Photodesk::open(&config).await.unwrap();
-        TestApp { app, config, dir }
+        TestApp {
+            app,
+            config,
+            dir,
+            _postgres: postgres,
+        }
     }
 
     pub fn data_dir(&self) -> &Path {
