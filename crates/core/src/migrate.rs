@@ -21,12 +21,29 @@ pub struct Site {
 }
 
 impl Site {
-    /// Opens the database and blob store two URLs name (see `Config`).
+    /// Opens the database and blob store two URLs name (see `Config`),
+    /// creating them if new; a bad blob URL fails before a database is made.
     pub async fn open(database_url: &str, blob_url: &str) -> Result<Site, CoreError> {
+        let blobs = open_blob_store(blob_url)?;
         Ok(Site {
             database: SqlDatabase::connect(database_url).await?,
-            blobs: open_blob_store(blob_url)?,
+            blobs,
         })
+    }
+
+    /// Opens a site that must exist: a SQLite file or blob folder that is
+    /// not there is an error, not a new, empty site to copy.
+    pub async fn open_existing(database_url: &str, blob_url: &str) -> Result<Site, CoreError> {
+        for (url, prefix) in [(database_url, "sqlite://"), (blob_url, "file://")] {
+            if let Some(path) = url.strip_prefix(prefix) {
+                if !std::path::Path::new(path).exists() {
+                    return Err(CoreError::NotFound(format!(
+                        "there is no site at {url}: {path} does not exist"
+                    )));
+                }
+            }
+        }
+        Site::open(database_url, blob_url).await
     }
 }
 

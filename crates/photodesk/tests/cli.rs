@@ -704,6 +704,17 @@ fn migrate_store_round_trips_sqlite_and_files_through_postgres_and_s3() {
     assert_eq!(file_hashes(&back.join("blobs")), blobs);
     photodesk(&back).arg("check").assert().success();
 
+    // A source that does not exist is not copied as an empty site.
+    let nowhere = dir.path().join("nowhere");
+    migrate(
+        &nowhere,
+        &["--to-database", &back_db, "--to-blob", &back_blobs],
+    )
+    .assert()
+    .failure()
+    .stderr(predicate::str::contains("there is no site at sqlite://"));
+    assert!(!nowhere.exists());
+
     // A destination holding another site is refused before anything is
     // written, not merged.
     let other = dir.path().join("other");

@@ -7,7 +7,7 @@ use photodesk_core::migrate::{migrate_store, MigrationStep, Site};
 
 /// Copies, verifies, and prints what was copied per table and for blobs.
 pub async fn run(config: Config, args: &MigrateStore) -> anyhow::Result<()> {
-    let from = Site::open(
+    let from = Site::open_existing(
         args.from_database
             .as_deref()
             .unwrap_or(&config.database_url),
