@@ -10,9 +10,9 @@ use crate::{DbError, SqlDatabase};
 use sha2::{Digest, Sha256};
 
 /// A table as copied: its columns and the order its rows are read in.
-struct Table {
-    name: &'static str,
-    columns: &'static [(&'static str, ValueKind)],
+pub(crate) struct Table {
+    pub(crate) name: &'static str,
+    pub(crate) columns: &'static [(&'static str, ValueKind)],
     /// The key columns rows are read in order of.
     order: &'static [&'static str],
     /// Has an identity `id` whose PostgreSQL sequence must move past the
@@ -23,7 +23,7 @@ struct Table {
 use ValueKind::{Bool, Int, Text, Time};
 
 /// Every table, parents before children.
-const TABLES: &[Table] = &[
+pub(crate) const TABLES: &[Table] = &[
     Table {
         name: "users",
         columns: &[

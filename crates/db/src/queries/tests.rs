@@ -1,4 +1,5 @@
 use super::*;
+use crate::backend::query;
 use crate::NewSlide;
 use photodesk_testservers::Postgres;
 
@@ -568,7 +569,49 @@ async fn attempts_are_counted_per_key_and_window(fixture: Fixture) {
     assert_eq!(db.count_attempt("a", later, minute).await.unwrap(), 1);
 }
 
+/// migrate-store copies the columns `copy::TABLES` lists: a migration that
+/// adds a table or a column must add it there too, or copies would lose it.
+async fn the_copy_covers_every_table_and_column(fixture: Fixture) {
+    let db = fixture.open().await;
+    let columns_sql = match db.dialect() {
+        Dialect::Sqlite => "SELECT name FROM pragma_table_info(?) ORDER BY name",
+        Dialect::Postgres => {
+            "SELECT column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = ? ORDER BY column_name"
+        }
+    };
+    let tables_sql = match db.dialect() {
+        Dialect::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+        Dialect::Postgres => {
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema() ORDER BY table_name"
+        }
+    };
+    let mut copied: Vec<&str> = crate::copy::TABLES.iter().map(|t| t.name).collect();
+    copied.sort_unstable();
+    let tables: Vec<String> = query(tables_sql).scalars(&db.pool).await.unwrap();
+    let not_copied = ["_sqlx_migrations", "login_attempts"];
+    assert_eq!(
+        tables
+            .iter()
+            .filter(|t| !not_copied.contains(&t.as_str()))
+            .collect::<Vec<_>>(),
+        copied
+    );
+    for table in crate::copy::TABLES {
+        let mut listed: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+        listed.sort_unstable();
+        let actual: Vec<String> = query(columns_sql)
+            .bind(table.name)
+            .scalars(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(actual, listed, "columns of {}", table.name);
+    }
+}
+
 on_both_backends!(
+    the_copy_covers_every_table_and_column,
     attempts_are_counted_per_key_and_window,
     story_round_trip_keeps_every_field_and_order,
     slugs_stay_unique_and_photos_are_shared,
