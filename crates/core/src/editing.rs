@@ -30,24 +30,6 @@ pub struct SlideChanges {
     pub credit: Option<String>,
 }
 
-fn content_of(story: &StoryWithSlides) -> StoryContent {
-    StoryContent {
-        headline: story.story.headline.clone(),
-        lead: story.story.lead.clone(),
-        slides: story
-            .slides
-            .iter()
-            .map(|s| SlideContent {
-                id: Some(s.id),
-                photo_id: s.photo.id,
-                caption: s.caption.clone(),
-                alt_text: s.alt_text.clone(),
-                credit: s.credit.clone(),
-            })
-            .collect(),
-    }
-}
-
 fn check_text(field: &str, text: &str, max: usize) -> Result<(), CoreError> {
     let chars = text.chars().count();
     if chars > max {
@@ -208,7 +190,7 @@ impl Photodesk {
                 );
             }
         }
-        let mut content = content_of(&story);
+        let mut content = story.content();
         change(&mut content)?;
         check_content(&content)?;
         let version = Some(story.story.version);

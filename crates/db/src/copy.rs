@@ -187,6 +187,15 @@ impl Table {
             .join(", ")
     }
 
+    /// Reads the table page by page, in key order.
+    fn pages<'a>(&'a self, db: &'a SqlDatabase) -> Pages<'a> {
+        Pages {
+            table: self,
+            db,
+            read: 0,
+        }
+    }
+
     async fn page(&self, db: &SqlDatabase, offset: u64) -> Result<Vec<Vec<Value>>, DbError> {
         let rows = query(format!(
             "SELECT {} FROM {} ORDER BY {} LIMIT ? OFFSET ?",
@@ -262,6 +271,22 @@ impl Table {
     }
 }
 
+/// A table read [`PAGE`] rows at a time.
+struct Pages<'a> {
+    table: &'a Table,
+    db: &'a SqlDatabase,
+    /// Rows returned so far.
+    read: u64,
+}
+
+impl Pages<'_> {
+    async fn next(&mut self) -> Result<Option<Vec<Vec<Value>>>, DbError> {
+        let page = self.table.page(self.db, self.read).await?;
+        self.read += page.len() as u64;
+        Ok((!page.is_empty()).then_some(page))
+    }
+}
+
 impl SqlDatabase {
     /// Copies every row into `to` (same schema, any backend), skipping rows
     /// whose key is already there. `progress(table, done, total)` follows
@@ -281,14 +306,9 @@ impl SqlDatabase {
                 placeholders(table.columns.len())
             );
             let mut copied = 0;
-            let mut offset = 0;
+            let mut pages = table.pages(self);
             progress(table.name, 0, rows);
-            loop {
-                let page = table.page(self, offset).await?;
-                if page.is_empty() {
-                    break;
-                }
-                offset += page.len() as u64;
+            while let Some(page) = pages.next().await? {
                 let mut tx = to.pool.begin().await?;
                 for row in page {
                     let mut statement = query(insert.as_str());
@@ -298,7 +318,7 @@ impl SqlDatabase {
                     copied += statement.execute(&mut tx).await?;
                 }
                 tx.commit().await?;
-                progress(table.name, offset.min(rows), rows);
+                progress(table.name, pages.read.min(rows), rows);
             }
             if table.identity && to.dialect() == Dialect::Postgres {
                 // New rows must get ids after the copied ones.
@@ -329,13 +349,8 @@ impl SqlDatabase {
     ) -> Result<Vec<String>, DbError> {
         let mut foreign = Vec::new();
         for table in TABLES {
-            let mut offset = 0;
-            loop {
-                let page = table.page(self, offset).await?;
-                if page.is_empty() {
-                    break;
-                }
-                offset += page.len() as u64;
+            let mut pages = table.pages(self);
+            while let Some(page) = pages.next().await? {
                 for row in page {
                     if table.matching(source, &row).await?.as_ref() != Some(&row) {
                         let key: Vec<String> = table
@@ -360,13 +375,8 @@ impl SqlDatabase {
         let mut digests = Vec::new();
         for table in TABLES {
             let mut hash = Sha256::new();
-            let mut rows = 0;
-            loop {
-                let page = table.page(self, rows).await?;
-                if page.is_empty() {
-                    break;
-                }
-                rows += page.len() as u64;
+            let mut pages = table.pages(self);
+            while let Some(page) = pages.next().await? {
                 for row in page {
                     for value in row {
                         hash.update(value.canonical().as_bytes());
@@ -377,7 +387,7 @@ impl SqlDatabase {
             }
             digests.push(TableDigest {
                 table: table.name,
-                rows,
+                rows: pages.read,
                 sha256: format!("{:x}", hash.finalize()),
             });
         }

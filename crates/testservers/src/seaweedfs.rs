@@ -29,8 +29,7 @@ impl Drop for SeaweedFs {
 /// A free port whose +10000 twin (SeaweedFS's gRPC port) is free too.
 fn free_port_pair() -> u16 {
     loop {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let port = crate::free_port();
         if port < 55_000 && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
             return port;
         }

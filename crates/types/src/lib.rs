@@ -216,6 +216,27 @@ pub struct StoryWithSlides {
     pub slides: Vec<Slide>,
 }
 
+impl StoryWithSlides {
+    /// What an editor would save to keep the story as it is.
+    pub fn content(&self) -> StoryContent {
+        StoryContent {
+            headline: self.story.headline.clone(),
+            lead: self.story.lead.clone(),
+            slides: self
+                .slides
+                .iter()
+                .map(|s| SlideContent {
+                    id: Some(s.id),
+                    photo_id: s.photo.id,
+                    caption: s.caption.clone(),
+                    alt_text: s.alt_text.clone(),
+                    credit: s.credit.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What a story list shows: enough for a teaser, without every slide.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

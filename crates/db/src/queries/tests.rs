@@ -288,24 +288,6 @@ async fn a_near_duplicate_names_the_earlier_photo(fixture: Fixture) {
     assert_eq!(hashes[0], (first.sha256, "01".repeat(16)));
 }
 
-fn content_of(story: &StoryWithSlides) -> StoryContent {
-    StoryContent {
-        headline: story.story.headline.clone(),
-        lead: story.story.lead.clone(),
-        slides: story
-            .slides
-            .iter()
-            .map(|s| photodesk_types::SlideContent {
-                id: Some(s.id),
-                photo_id: s.photo.id,
-                caption: s.caption.clone(),
-                alt_text: s.alt_text.clone(),
-                credit: s.credit.clone(),
-            })
-            .collect(),
-    }
-}
-
 async fn saves_check_versions_and_keep_revisions(fixture: Fixture) {
     let db = fixture.open().await;
     let created = db
@@ -313,7 +295,7 @@ async fn saves_check_versions_and_keep_revisions(fixture: Fixture) {
         .await
         .unwrap();
     let id = created.story.id;
-    let original = content_of(&created);
+    let original = created.content();
     db.add_first_revision(id, &original, "ann").await.unwrap();
     let (added, _) = db.insert_photo(photo(9)).await.unwrap();
 
@@ -641,7 +623,7 @@ async fn rows_copy_across_backends_and_back() {
         ))
         .await
         .unwrap();
-    db.add_first_revision(created.story.id, &content_of(&created), "ann")
+    db.add_first_revision(created.story.id, &created.content(), "ann")
         .await
         .unwrap();
     db.create_story(story("Draft", StoryStatus::Draft, &[3]))
