@@ -500,12 +500,16 @@ fn a_camera_avif_gives_its_exif_and_renders() {
 
 #[test]
 fn extreme_shapes_render_in_every_format() {
-    for (w, h) in [(1, 1), (1, 3000), (3000, 1), (7, 2500), (2500, 7)] {
+    let shapes = [(1, 1), (1, 3000), (3000, 1), (7, 2500), (2500, 7)];
+    for ((w, h), container) in shapes
+        .into_iter()
+        .flat_map(|shape| [(shape, ImageFormat::Png), (shape, ImageFormat::Jpeg)])
+    {
         let photo = encode(
             &DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
                 Rgb([(x % 256) as u8, (y % 256) as u8, 100])
             })),
-            ImageFormat::Png,
+            container,
         );
         for format in RenditionFormat::ALL {
             let processed = process(
@@ -513,11 +517,67 @@ fn extreme_shapes_render_in_every_format() {
                 LIMITS,
                 &job(&[320, 640, 1024, 1600, 2048], format),
             )
-            .unwrap_or_else(|e| panic!("{w}×{h} {format}: {e}"));
+            .unwrap_or_else(|e| panic!("{w}×{h} {container:?} {format}: {e}"));
             let widest = processed.renditions.last().unwrap();
             assert_eq!(widest.width, w.min(2048), "{w}×{h} {format}");
             assert!(widest.height >= 1);
             assert!(!processed.fingerprints.unwrap().placeholder.is_empty());
         }
     }
+}
+
+/// Mean and largest absolute difference per sample.
+fn differences(a: &Pixels, b: &Pixels) -> (f64, u8) {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let (sum, max) = a
+        .data
+        .iter()
+        .zip(&b.data)
+        .fold((0u64, 0u8), |(sum, max), (&x, &y)| {
+            (sum + u64::from(x.abs_diff(y)), max.max(x.abs_diff(y)))
+        });
+    (sum as f64 / a.data.len() as f64, max)
+}
+
+#[test]
+fn a_large_jpeg_shrunk_while_decoding_equals_a_whole_image_resize() {
+    // Tall enough for several decode bands, detailed enough for the filter
+    // to matter, with a block structure the DCT shrink would alias.
+    let (w, h) = (3000, 2200);
+    let picture = RgbImage::from_fn(w, h, |x, y| {
+        let ripple = ((x * 7 + y * 3) % 64) as u8 * 3;
+        Rgb([(x % 251) as u8, ripple, ((x / 40 + y / 40) % 2 * 200) as u8])
+    });
+    let plain = encode(&DynamicImage::ImageRgb8(picture), ImageFormat::Jpeg);
+    for (orientation, width) in [(1, 1000), (6, 700), (1, 300), (8, 2199)] {
+        let jpeg = with_orientation(&plain, orientation);
+        let whole = decode_upright(&jpeg, LIMITS, orientation, None).unwrap();
+        let expected = whole.resized(width).unwrap();
+        let streamed = decode_upright(&jpeg, LIMITS, orientation, Some(width)).unwrap();
+        let (mean, max) = differences(&streamed, &expected);
+        // 300 px comes from the DCT shrink (a factor of ten): close, not
+        // equal. Orientations 6 and 8 run the two filter passes in the other
+        // order relative to the upright image, which clips the filter's
+        // overshoot at hard edges differently: nearly, not exactly, equal.
+        let (mean_limit, max_limit) = match (orientation, width) {
+            (_, 300) => (2.5, 80),
+            (6 | 8, _) => (0.5, 32),
+            _ => (0.05, 2),
+        };
+        assert!(
+            mean <= mean_limit && max <= max_limit,
+            "orientation {orientation}, {width} px: mean {mean:.3}, max {max}"
+        );
+    }
+}
+
+#[test]
+fn a_cmyk_jpeg_shrunk_while_decoding_keeps_its_colours() {
+    let jpeg = fixture("cmyk-swop.jpg");
+    let whole = decode_upright(&jpeg, LIMITS, 1, None).unwrap();
+    let width = whole.width * 2 / 3;
+    let expected = whole.resized(width).unwrap();
+    let streamed = decode_upright(&jpeg, LIMITS, 1, Some(width)).unwrap();
+    let (mean, _) = differences(&streamed, &expected);
+    assert!(mean < 1.5, "mean difference {mean:.2}");
 }

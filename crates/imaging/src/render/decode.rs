@@ -1,112 +1,81 @@
 //! Decoding to upright sRGB pixels, shrinking on load where the codec can.
 
 use super::color::{to_srgb, IccSource};
-use super::Pixels;
-use crate::probe::{check_pixels, upright_size};
+use super::{jpeg_decode, Pixels};
+use crate::probe::check_pixels;
 use crate::{DecodeLimits, ImagingError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
-use turbojpeg::{Colorspace, Decompressor, PixelFormat, ScalingFactor};
+use std::panic::{self, AssertUnwindSafe};
 
-/// Decodes `bytes` into upright sRGB pixels whose upright width is at least
-/// `min_width` (or the full size if the photo is narrower). `orientation` is
-/// the EXIF orientation (1–8; anything else means upright); HEIC and AVIF
-/// ignore it, as libheif applies the container's own rotation.
+/// Decodes `bytes` into upright sRGB pixels `width` wide (keeping the aspect
+/// ratio; the full size if `width` is `None` or wider than the photo).
+/// `orientation` is the EXIF orientation (1–8; anything else means upright);
+/// HEIC and AVIF ignore it, as libheif applies the container's own rotation.
 pub fn decode_upright(
     bytes: &[u8],
     limits: DecodeLimits,
     orientation: u8,
-    min_width: Option<u32>,
+    width: Option<u32>,
 ) -> Result<Pixels, ImagingError> {
     if crate::heif::media_type(bytes).is_some() {
         let (pixels, icc) = crate::heif::decode(bytes, limits)?;
-        let (width, height) = (pixels.width, pixels.height);
+        let (full_width, full_height) = (pixels.width, pixels.height);
         let source = if pixels.alpha {
             IccSource::Rgba(pixels.data)
         } else {
             IccSource::Rgb(pixels.data)
         };
-        return to_srgb(source, icc.as_deref(), width, height);
+        return to_srgb(source, icc.as_deref(), full_width, full_height)?.fitted_to_width(width);
     }
     let format = image::guess_format(bytes).map_err(|_| {
         ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
     })?;
-    let decoded = if format == ImageFormat::Jpeg {
-        decode_jpeg(bytes, limits, orientation, min_width)?
-    } else {
-        decode_other(bytes, format, limits)?
-    };
-    Ok(decoded.oriented(orientation))
+    if format == ImageFormat::Jpeg {
+        return decode_jpeg(bytes, limits, orientation, width);
+    }
+    decode_other(bytes, format, limits)?
+        .oriented(orientation)
+        .fitted_to_width(width)
 }
 
-/// JPEG through libjpeg-turbo: its DCT-domain scaling (shrink-on-load) is
-/// what makes large camera files cheap, and zune-jpeg (used by `image`) has
-/// none. libjpeg-turbo reports recoverable damage as an error; such files
-/// are decoded again by the more lenient `image` decoder.
+/// JPEG through libjpeg, streamed through the resize (see `jpeg_decode`);
+/// zune-jpeg (used by `image`) has no DCT-domain shrink and no row access.
+/// A file libjpeg gives up on is decoded again by the more lenient `image`
+/// decoder before it counts as corrupt.
 fn decode_jpeg(
     bytes: &[u8],
     limits: DecodeLimits,
     orientation: u8,
-    min_width: Option<u32>,
+    width: Option<u32>,
 ) -> Result<Pixels, ImagingError> {
+    // libjpeg's fatal errors unwind through the `mozjpeg` crate by design.
+    let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
+        jpeg_decode::decode(bytes, limits, orientation, width)
+    }));
+    let decoded = match decoded {
+        Ok(Ok(decoded)) => decoded,
+        Ok(Err(ImagingError::Corrupt(_))) | Err(_) => {
+            return decode_other(bytes, ImageFormat::Jpeg, limits)?
+                .oriented(orientation)
+                .fitted_to_width(width)
+        }
+        Ok(Err(refused)) => return Err(refused),
+    };
     let icc = crate::jpeg::icc_profile(bytes);
-    let mut decompressor = Decompressor::new().map_err(internal)?;
-    let header = decompressor.read_header(bytes).map_err(corrupt)?;
-    let (width, height) = (dimension(header.width)?, dimension(header.height)?);
-    check_pixels(width, height, limits)?;
-
-    let (upright_width, _) = upright_size(width, height, orientation);
-    let factor = shrink_factor(upright_width, min_width);
-    decompressor.set_scaling_factor(factor).map_err(internal)?;
-    let scaled = header.scaled(factor);
-    let cmyk = matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK);
-    let format = if cmyk {
-        PixelFormat::CMYK
-    } else {
-        PixelFormat::RGB
-    };
-    let channels = format.size();
-    let mut image = turbojpeg::Image {
-        pixels: vec![0u8; channels * scaled.width * scaled.height],
-        width: scaled.width,
-        pitch: channels * scaled.width,
-        height: scaled.height,
-        format,
-    };
-    if decompressor
-        .decompress(bytes, image.as_deref_mut())
-        .is_err()
-    {
-        return decode_other(bytes, ImageFormat::Jpeg, limits);
-    }
-    let (w, h) = (dimension(scaled.width)?, dimension(scaled.height)?);
-    if cmyk {
-        let mut cmyk = image.pixels;
+    let source = if decoded.cmyk {
+        let mut cmyk = decoded.samples;
         if crate::jpeg::has_adobe_marker(bytes) {
             cmyk.iter_mut().for_each(|v| *v = 255 - *v);
         }
-        return to_srgb(IccSource::Cmyk(cmyk), icc.as_deref(), w, h);
-    }
-    to_srgb(IccSource::Rgb(image.pixels), icc.as_deref(), w, h)
-}
-
-/// The smallest DCT scale (n/8) that still leaves the upright width at or
-/// above what the largest rendition needs; the final resize then does the
-/// rest with a proper filter.
-fn shrink_factor(upright_width: u32, min_width: Option<u32>) -> ScalingFactor {
-    let Some(min_width) = min_width else {
-        return ScalingFactor::ONE;
+        IccSource::Cmyk(cmyk)
+    } else {
+        IccSource::Rgb(decoded.samples)
     };
-    for denom in [8usize, 4, 2] {
-        let factor = ScalingFactor::new(1, denom);
-        if factor.scale(upright_width as usize) >= min_width as usize {
-            return factor;
-        }
-    }
-    ScalingFactor::ONE
+    Ok(to_srgb(source, icc.as_deref(), decoded.width, decoded.height)?.oriented(orientation))
 }
 
-/// PNG, WebP, GIF, TIFF (and JPEGs libjpeg-turbo refused) through `image`,
+/// PNG, WebP, GIF, TIFF (and JPEGs libjpeg gave up on) through `image`,
 /// whose decoders take an allocation limit.
 fn decode_other(
     bytes: &[u8],
@@ -130,14 +99,6 @@ fn decode_other(
     to_srgb(IccSource::Rgb(rgb), icc.as_deref(), width, height)
 }
 
-fn dimension(value: usize) -> Result<u32, ImagingError> {
-    u32::try_from(value).map_err(|_| ImagingError::Corrupt("image dimension overflows".into()))
-}
-
 fn corrupt(err: impl std::fmt::Display) -> ImagingError {
     ImagingError::Corrupt(err.to_string())
-}
-
-fn internal(err: impl std::fmt::Display) -> ImagingError {
-    ImagingError::Corrupt(format!("JPEG decoder: {err}"))
 }

@@ -7,6 +7,7 @@ mod decode;
 mod embed;
 mod encode;
 mod hashes;
+mod jpeg_decode;
 
 pub use decode::decode_upright;
 pub use embed::EmbedOptions;
@@ -18,6 +19,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage, RgbaImage};
 use photodesk_types::{PhotoMetadata, RenditionFormat};
+use std::borrow::Cow;
 
 /// The widths every photo gets, narrowest first.
 pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
@@ -26,8 +28,10 @@ pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
 /// Only JPEG gets it: every sharing crawler reads JPEG, not all read AVIF.
 pub const SHARING_WIDTH: u32 = 1200;
 
-/// Bumped whenever the pixels this pipeline produces change, so rendition
-/// keys (and their immutable URLs) change with them.
+/// Bumped when what a spec means changes (size, crop, colour), so rendition
+/// keys (and their immutable URLs) change with it. Finer filtering of the
+/// same spec keeps it: a stored rendition stays right under its name, and
+/// nothing re-renders old photos yet.
 pub const PIPELINE_VERSION: u32 = 1;
 
 /// What to produce: one width in one format.
@@ -176,6 +180,14 @@ impl Pixels {
         }
     }
 
+    /// `self`, shrunk to `width` if given and narrower (aspect kept).
+    pub(crate) fn fitted_to_width(self, width: Option<u32>) -> Result<Pixels, ImagingError> {
+        match width {
+            Some(width) if width < self.width => self.resized(width),
+            _ => Ok(self),
+        }
+    }
+
     /// Resized to `width` (never wider than now), keeping the aspect ratio.
     pub fn resized(&self, width: u32) -> Result<Pixels, ImagingError> {
         let width = width.clamp(1, self.width);
@@ -195,7 +207,8 @@ impl Pixels {
         )
     }
 
-    fn resized_to(&self, width: u32, height: u32) -> Result<Pixels, ImagingError> {
+    /// Resized to exactly `width` × `height`.
+    pub(crate) fn resized_to(&self, width: u32, height: u32) -> Result<Pixels, ImagingError> {
         if width == self.width && height == self.height {
             return Ok(self.clone());
         }
@@ -205,26 +218,82 @@ impl Pixels {
             PixelType::U8x3
         };
         let source = ImageRef::new(self.width, self.height, &self.data, pixel_type)
-            .map_err(|e| ImagingError::Corrupt(format!("resize: {e}")))?;
-        let mut target = Image::new(width, height, pixel_type);
-        Resizer::new()
-            .resize(
-                &source,
-                &mut target,
-                &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)),
-            )
-            .map_err(|e| ImagingError::Corrupt(format!("resize: {e}")))?;
+            .map_err(resize_failed)?;
+        let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
         Ok(Pixels {
             width,
             height,
             alpha: self.alpha,
-            data: target.into_vec(),
+            data: lanczos(&source, &options, (width, height))?,
         })
     }
 }
 
+/// `rows` of `pixel_type` samples `size` large resized across to
+/// `width`, into `dest`. Four channels are taken as CMYK here, not alpha.
+pub(crate) fn resize_across(
+    samples: &[u8],
+    size: (u32, u32),
+    pixel_type: PixelType,
+    dest: &mut [u8],
+    width: u32,
+) -> Result<(), ImagingError> {
+    let source = ImageRef::new(size.0, size.1, samples, pixel_type).map_err(resize_failed)?;
+    let mut target =
+        Image::from_slice_u8(width, size.1, dest, pixel_type).map_err(resize_failed)?;
+    Resizer::new()
+        .resize(&source, &mut target, &opaque_lanczos())
+        .map_err(resize_failed)
+}
+
+/// Samples `size` large resized down into `dest` (same width, its height
+/// given by its length), from the rows `top..top + span` (fractional) of
+/// the source. The filter reads rows outside that span where the source
+/// has them, as it would in one pass over the whole image.
+pub(crate) fn resize_down_into(
+    samples: &[u8],
+    size: (u32, u32),
+    pixel_type: PixelType,
+    (top, span): (f64, f64),
+    dest: &mut [u8],
+) -> Result<(), ImagingError> {
+    let source = ImageRef::new(size.0, size.1, samples, pixel_type).map_err(resize_failed)?;
+    let row_bytes = size.0 as usize * pixel_type.size();
+    let height = u32::try_from(dest.len() / row_bytes).map_err(resize_failed)?;
+    let mut target =
+        Image::from_slice_u8(size.0, height, dest, pixel_type).map_err(resize_failed)?;
+    let options = opaque_lanczos().crop(0.0, top, f64::from(size.0), span);
+    Resizer::new()
+        .resize(&source, &mut target, &options)
+        .map_err(resize_failed)
+}
+
+/// Lanczos3 with no channel treated as alpha.
+fn opaque_lanczos() -> ResizeOptions {
+    ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .use_alpha(false)
+}
+
+/// `source` resized with `options` into a new buffer of `target` size.
+fn lanczos(
+    source: &ImageRef<'_>,
+    options: &ResizeOptions,
+    (width, height): (u32, u32),
+) -> Result<Vec<u8>, ImagingError> {
+    let mut target = Image::new(width, height, source.pixel_type());
+    Resizer::new()
+        .resize(source, &mut target, options)
+        .map_err(resize_failed)?;
+    Ok(target.into_vec())
+}
+
+fn resize_failed(err: impl std::fmt::Display) -> ImagingError {
+    ImagingError::Corrupt(format!("resize: {err}"))
+}
+
 /// `value × numerator / denominator`, rounded, at least 1.
-fn scaled(value: u32, numerator: u32, denominator: u32) -> u32 {
+pub(crate) fn scaled(value: u32, numerator: u32, denominator: u32) -> u32 {
     ((u64::from(value) * u64::from(numerator) + u64::from(denominator) / 2)
         / u64::from(denominator))
     .max(1) as u32
@@ -244,15 +313,20 @@ pub fn render(
     let mut widths: Vec<u32> = specs.iter().map(|s| s.width).collect();
     widths.sort_unstable_by(|a, b| b.cmp(a));
     widths.dedup();
-    let mut made: Vec<Pixels> = Vec::new();
+    let mut made: Vec<Cow<'_, Pixels>> = Vec::new();
     let mut out = Vec::with_capacity(specs.len());
     for width in widths {
         let source = made
             .iter()
             .rev()
             .find(|p| p.width >= width.saturating_mul(2))
-            .unwrap_or(pixels);
-        let resized = source.resized(width)?;
+            .map_or(pixels, |p| p.as_ref());
+        // The decoder usually delivers the widest width already.
+        let resized = if width >= pixels.width {
+            Cow::Borrowed(pixels)
+        } else {
+            Cow::Owned(source.resized(width)?)
+        };
         for spec in specs.iter().filter(|s| s.width == width) {
             let bytes = encode::encode(&resized, spec, metadata, embed)?;
             out.push(Rendered {

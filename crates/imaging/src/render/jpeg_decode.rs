@@ -1,0 +1,269 @@
+//! JPEG decoding streamed through the resize, so a 22-megapixel photo is
+//! never held at full size.
+//!
+//! libjpeg (MozJPEG's build of libjpeg-turbo, through the `mozjpeg` crate:
+//! the TurboJPEG API decodes only whole images) hands over bands of rows;
+//! a second thread resizes them down to the target height while the next
+//! band decodes, then both cores resize across. Memory is the intermediate
+//! (full width, target height), not the full image, and the two cores
+//! overlap decode and resize. The DCT-domain shrink (1/2, 1/4, 1/8) is used
+//! only where a factor of two remains for the Lanczos filter, as libvips
+//! does: closer to the target it measurably costs quality (DSSIM, `bench/`).
+
+use super::{resize_across, resize_down_into, scaled};
+use crate::probe::{check_pixels, upright_size};
+use crate::{DecodeLimits, ImagingError};
+use fast_image_resize::PixelType;
+use mozjpeg::decompress::DecompressStarted;
+use mozjpeg::{ColorSpace, Decompress};
+use std::sync::mpsc;
+
+/// Samples of one decoded, resized JPEG, in its stored orientation.
+pub(crate) struct Decoded {
+    pub samples: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// Four samples per pixel (0 = full ink as libjpeg gives it), else RGB.
+    pub cmyk: bool,
+}
+
+/// Rows per band handed to the resizing thread: about 2 MB of samples.
+const BAND_BYTES: usize = 2 << 20;
+
+/// Decodes `bytes` to `width` upright pixels wide (full size if `None` or
+/// wider than the photo), still in stored orientation. libjpeg's fatal
+/// errors unwind (the `mozjpeg` crate's design); the caller catches them.
+pub(crate) fn decode(
+    bytes: &[u8],
+    limits: DecodeLimits,
+    orientation: u8,
+    width: Option<u32>,
+) -> Result<Decoded, ImagingError> {
+    let mut decompress = Decompress::new_mem(bytes).map_err(corrupt)?;
+    let (stored_width, stored_height) = (
+        dimension(decompress.width())?,
+        dimension(decompress.height())?,
+    );
+    check_pixels(stored_width, stored_height, limits)?;
+    let (upright_width, upright_height) = upright_size(stored_width, stored_height, orientation);
+    let out_width = width.map_or(upright_width, |w| w.clamp(1, upright_width));
+    let out_height = scaled(upright_height, out_width, upright_width);
+    let target = if upright_width == stored_width {
+        (out_width, out_height)
+    } else {
+        (out_height, out_width)
+    };
+
+    decompress.scale(dct_scale(upright_width, out_width));
+    let cmyk = matches!(
+        decompress.color_space(),
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK
+    );
+    let mut started = if cmyk {
+        decompress.to_colorspace(ColorSpace::JCS_CMYK)
+    } else {
+        decompress.rgb()
+    }
+    .map_err(corrupt)?;
+    let channels = if cmyk { 4 } else { 3 };
+    let samples = read_resized(&mut started, channels, target)?;
+    started.finish().map_err(corrupt)?;
+    Ok(Decoded {
+        samples,
+        width: target.0,
+        height: target.1,
+        cmyk,
+    })
+}
+
+/// The DCT scale as libjpeg takes it (n/8): 1/8, 1/4 or 1/2 where at least
+/// a factor of two is left for the resize, else 8/8.
+fn dct_scale(upright_width: u32, out_width: u32) -> u8 {
+    let shrink = upright_width / out_width.max(1);
+    match shrink {
+        16.. => 1,
+        8.. => 2,
+        4.. => 4,
+        _ => 8,
+    }
+}
+
+/// All rows of `started`, resized to `target`: down band by band on a
+/// second thread as they decode (fir's order for 8-bit samples, which
+/// leaves the costlier horizontal pass a fraction of the rows), then across
+/// in two halves, one per core.
+fn read_resized<R>(
+    started: &mut DecompressStarted<R>,
+    channels: usize,
+    target: (u32, u32),
+) -> Result<Vec<u8>, ImagingError> {
+    let (width, height) = (started.width(), started.height());
+    let row_bytes = width * channels;
+    let pixel_type = if channels == 4 {
+        PixelType::U8x4
+    } else {
+        PixelType::U8x3
+    };
+    let out_height = target.1 as usize;
+    let mut down = vec![0u8; row_bytes * out_height];
+    if out_height == height {
+        started.read_scanlines_into(&mut down).map_err(corrupt)?;
+    } else {
+        let band_rows = (BAND_BYTES / row_bytes).clamp(16, height.max(16));
+        let mut window = RowWindow {
+            width: dimension(width)?,
+            pixel_type,
+            row_bytes,
+            height,
+            scale: height as f64 / out_height as f64,
+            rows: Vec::new(),
+            first_row: 0,
+            received: 0,
+            made: 0,
+            out: &mut down,
+        };
+        std::thread::scope(|scope| -> Result<(), ImagingError> {
+            let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(1);
+            let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+            for _ in 0..2 {
+                empty_tx
+                    .send(Vec::with_capacity(band_rows * row_bytes))
+                    .ok();
+            }
+            let resizing = scope.spawn(move || -> Result<(), ImagingError> {
+                for band in full_rx {
+                    window.push(&band)?;
+                    // The receiver is gone only when decoding stopped.
+                    empty_tx.send(band).ok();
+                }
+                Ok(())
+            });
+            let mut decoded_rows = 0;
+            while decoded_rows < height {
+                let rows = band_rows.min(height - decoded_rows);
+                // Either side stopping ends the other; its error is kept.
+                let Ok(mut band) = empty_rx.recv() else { break };
+                band.resize(rows * row_bytes, 0);
+                started.read_scanlines_into(&mut band).map_err(corrupt)?;
+                if full_tx.send(band).is_err() {
+                    break;
+                }
+                decoded_rows += rows;
+            }
+            drop(full_tx);
+            resizing.join().expect("resizing thread panicked")
+        })?;
+    }
+    if target.0 as usize == width {
+        return Ok(down);
+    }
+    let out_row_bytes = target.0 as usize * channels;
+    let mut out = vec![0u8; out_row_bytes * out_height];
+    let split = out_height / 2;
+    let (down_top, down_bottom) = down.split_at(split * row_bytes);
+    let (out_top, out_bottom) = out.split_at_mut(split * out_row_bytes);
+    let source_width = dimension(width)?;
+    std::thread::scope(|scope| -> Result<(), ImagingError> {
+        let top = scope.spawn(|| {
+            let size = (source_width, split as u32);
+            resize_across(down_top, size, pixel_type, out_top, target.0)
+        });
+        let size = (source_width, (out_height - split) as u32);
+        resize_across(down_bottom, size, pixel_type, out_bottom, target.0)?;
+        top.join().expect("resizing thread panicked")
+    })?;
+    Ok(out)
+}
+
+/// The decoded rows still needed for the vertical pass, and that pass made
+/// output row by output row as the rows arrive. Each batch of output rows
+/// is resized from a window holding every source row its filter reaches, so
+/// the result is the same as one pass over the whole image.
+struct RowWindow<'a> {
+    width: u32,
+    pixel_type: PixelType,
+    row_bytes: usize,
+    /// Source rows in all.
+    height: usize,
+    /// Source rows per output row.
+    scale: f64,
+    /// Source rows `first_row..received`, in order.
+    rows: Vec<u8>,
+    first_row: usize,
+    received: usize,
+    /// Output rows made so far.
+    made: usize,
+    out: &'a mut [u8],
+}
+
+impl RowWindow<'_> {
+    /// Lanczos3 reaches three source rows per output row either side.
+    fn reach(&self) -> f64 {
+        3.0 * self.scale.max(1.0)
+    }
+
+    /// The first source row output row `row`'s filter may read (one spare).
+    fn first_needed(&self, row: usize) -> usize {
+        let centre = (row as f64 + 0.5) * self.scale;
+        (centre - self.reach()).floor().max(1.0) as usize - 1
+    }
+
+    /// One past the last source row output row `row`'s filter may read.
+    fn end_needed(&self, row: usize) -> usize {
+        let centre = (row as f64 + 0.5) * self.scale;
+        (centre + self.reach()).ceil() as usize + 1
+    }
+
+    fn push(&mut self, band: &[u8]) -> Result<(), ImagingError> {
+        self.rows.extend_from_slice(band);
+        self.received += band.len() / self.row_bytes;
+        let out_height = self.out.len() / self.row_bytes;
+        let all_in = self.received == self.height;
+        let mut end = self.made;
+        while end < out_height && (all_in || self.end_needed(end) <= self.received) {
+            end += 1;
+        }
+        if end == self.made {
+            return Ok(());
+        }
+        let held = self.received - self.first_row;
+        let top = self.made as f64 * self.scale - self.first_row as f64;
+        let span = ((end - self.made) as f64 * self.scale).min(held as f64 - top);
+        let dest = &mut self.out[self.made * self.row_bytes..end * self.row_bytes];
+        let size = (self.width, dimension(held)?);
+        resize_down_into(&self.rows, size, self.pixel_type, (top, span), dest)?;
+        self.made = end;
+        let keep_from = if end < out_height {
+            self.first_needed(end).max(self.first_row)
+        } else {
+            self.received
+        };
+        self.rows
+            .drain(..(keep_from - self.first_row) * self.row_bytes);
+        self.first_row = keep_from;
+        Ok(())
+    }
+}
+
+fn dimension(value: usize) -> Result<u32, ImagingError> {
+    u32::try_from(value).map_err(|_| ImagingError::Corrupt("image dimension overflows".into()))
+}
+
+fn corrupt(err: impl std::fmt::Display) -> ImagingError {
+    ImagingError::Corrupt(format!("JPEG decoder: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dct_scale;
+
+    #[test]
+    fn dct_scale_leaves_a_factor_of_two_for_the_filter() {
+        assert_eq!(dct_scale(6000, 2048), 8);
+        assert_eq!(dct_scale(8191, 2048), 8);
+        assert_eq!(dct_scale(8192, 2048), 4);
+        assert_eq!(dct_scale(6000, 400), 2);
+        assert_eq!(dct_scale(6400, 400), 1);
+        assert_eq!(dct_scale(300, 2048), 8);
+    }
+}
