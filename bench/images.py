@@ -123,7 +123,7 @@ def main():
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args()
 
-    env = dict(os.environ, NODE_PATH=args.node_path, VIPS_CONCURRENCY="1")
+    env = dict(os.environ, NODE_PATH=args.node_path)
     photos = largest_jpegs(Path(args.corpus), args.photos)
     results = {}  # task → tool → photo → list of (wall, cpu, rss, bytes, dssim)
     work = Path(tempfile.mkdtemp(prefix="photodesk-bench-"))

@@ -4,7 +4,6 @@ const sharp = require('sharp');
 const path = require('path');
 const [task, input, out] = process.argv.slice(2);
 const stem = path.basename(input, path.extname(input));
-sharp.concurrency(1); // one thread per photo, like the other tools here
 const resized = (width) => sharp(input).rotate().resize({ width, withoutEnlargement: true });
 const jobs = {
   a: () => Promise.all([

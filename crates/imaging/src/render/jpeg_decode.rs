@@ -3,10 +3,9 @@
 //!
 //! libjpeg (MozJPEG's build of libjpeg-turbo, through the `mozjpeg` crate:
 //! the TurboJPEG API decodes only whole images) hands over bands of rows;
-//! a second thread resizes them down to the target height while the next
-//! band decodes, then both cores resize across. Memory is the intermediate
-//! (full width, target height), not the full image, and the two cores
-//! overlap decode and resize. The DCT-domain shrink (1/2, 1/4, 1/8) is used
+//! a second thread resizes them (down, then across) while the next band
+//! decodes. Memory is a window of rows and the output, never the full
+//! image, and the two cores overlap decode and resize. The DCT-domain shrink (1/2, 1/4, 1/8) is used
 //! only where a factor of two remains for the Lanczos filter, as libvips
 //! does: closer to the target it measurably costs quality (DSSIM, `bench/`).
 
@@ -88,10 +87,9 @@ fn dct_scale(upright_width: u32, out_width: u32) -> u8 {
     }
 }
 
-/// All rows of `started`, resized to `target`: down band by band on a
-/// second thread as they decode (fir's order for 8-bit samples, which
-/// leaves the costlier horizontal pass a fraction of the rows), then across
-/// in two halves, one per core.
+/// All rows of `started`, resized to `target`, on a second thread as they
+/// decode: down first (fir's order for 8-bit samples, which leaves the
+/// costlier horizontal pass a fraction of the rows), then across in chunks.
 fn read_resized<R>(
     started: &mut DecompressStarted<R>,
     channels: usize,
@@ -99,86 +97,74 @@ fn read_resized<R>(
 ) -> Result<Vec<u8>, ImagingError> {
     let (width, height) = (started.width(), started.height());
     let row_bytes = width * channels;
-    let pixel_type = if channels == 4 {
-        PixelType::U8x4
-    } else {
-        PixelType::U8x3
+    if (dimension(width)?, dimension(height)?) == target {
+        let mut samples = vec![0u8; row_bytes * height];
+        started.read_scanlines_into(&mut samples).map_err(corrupt)?;
+        return Ok(samples);
+    }
+    let mut out = vec![0u8; target.0 as usize * channels * target.1 as usize];
+    let band_rows = (BAND_BYTES / row_bytes).clamp(16, height.max(16));
+    let mut window = RowWindow {
+        width: dimension(width)?,
+        pixel_type: if channels == 4 {
+            PixelType::U8x4
+        } else {
+            PixelType::U8x3
+        },
+        row_bytes,
+        height,
+        scale: height as f64 / f64::from(target.1),
+        rows: Vec::new(),
+        first_row: 0,
+        received: 0,
+        down: Vec::new(),
+        made: 0,
+        target_width: target.0,
+        out: &mut out,
+        out_rows: 0,
     };
-    let out_height = target.1 as usize;
-    let mut down = vec![0u8; row_bytes * out_height];
-    if out_height == height {
-        started.read_scanlines_into(&mut down).map_err(corrupt)?;
-    } else {
-        let band_rows = (BAND_BYTES / row_bytes).clamp(16, height.max(16));
-        let mut window = RowWindow {
-            width: dimension(width)?,
-            pixel_type,
-            row_bytes,
-            height,
-            scale: height as f64 / out_height as f64,
-            rows: Vec::new(),
-            first_row: 0,
-            received: 0,
-            made: 0,
-            out: &mut down,
-        };
-        std::thread::scope(|scope| -> Result<(), ImagingError> {
-            let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(1);
-            let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-            for _ in 0..2 {
-                empty_tx
-                    .send(Vec::with_capacity(band_rows * row_bytes))
-                    .ok();
-            }
-            let resizing = scope.spawn(move || -> Result<(), ImagingError> {
-                for band in full_rx {
-                    window.push(&band)?;
-                    // The receiver is gone only when decoding stopped.
-                    empty_tx.send(band).ok();
-                }
-                Ok(())
-            });
-            let mut decoded_rows = 0;
-            while decoded_rows < height {
-                let rows = band_rows.min(height - decoded_rows);
-                // Either side stopping ends the other; its error is kept.
-                let Ok(mut band) = empty_rx.recv() else { break };
-                band.resize(rows * row_bytes, 0);
-                started.read_scanlines_into(&mut band).map_err(corrupt)?;
-                if full_tx.send(band).is_err() {
-                    break;
-                }
-                decoded_rows += rows;
-            }
-            drop(full_tx);
-            resizing.join().expect("resizing thread panicked")
-        })?;
-    }
-    if target.0 as usize == width {
-        return Ok(down);
-    }
-    let out_row_bytes = target.0 as usize * channels;
-    let mut out = vec![0u8; out_row_bytes * out_height];
-    let split = out_height / 2;
-    let (down_top, down_bottom) = down.split_at(split * row_bytes);
-    let (out_top, out_bottom) = out.split_at_mut(split * out_row_bytes);
-    let source_width = dimension(width)?;
     std::thread::scope(|scope| -> Result<(), ImagingError> {
-        let top = scope.spawn(|| {
-            let size = (source_width, split as u32);
-            resize_across(down_top, size, pixel_type, out_top, target.0)
+        let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(1);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+        for _ in 0..2 {
+            empty_tx
+                .send(Vec::with_capacity(band_rows * row_bytes))
+                .ok();
+        }
+        let resizing = scope.spawn(move || -> Result<(), ImagingError> {
+            for band in full_rx {
+                window.push(&band)?;
+                // The receiver is gone only when decoding stopped.
+                empty_tx.send(band).ok();
+            }
+            Ok(())
         });
-        let size = (source_width, (out_height - split) as u32);
-        resize_across(down_bottom, size, pixel_type, out_bottom, target.0)?;
-        top.join().expect("resizing thread panicked")
+        let mut decoded_rows = 0;
+        while decoded_rows < height {
+            let rows = band_rows.min(height - decoded_rows);
+            // Either side stopping ends the other; its error is kept.
+            let Ok(mut band) = empty_rx.recv() else { break };
+            band.resize(rows * row_bytes, 0);
+            started.read_scanlines_into(&mut band).map_err(corrupt)?;
+            if full_tx.send(band).is_err() {
+                break;
+            }
+            decoded_rows += rows;
+        }
+        drop(full_tx);
+        resizing.join().expect("resizing thread panicked")
     })?;
     Ok(out)
 }
 
-/// The decoded rows still needed for the vertical pass, and that pass made
-/// output row by output row as the rows arrive. Each batch of output rows
-/// is resized from a window holding every source row its filter reaches, so
-/// the result is the same as one pass over the whole image.
+/// Output rows resized down are resized across this many at a time: each
+/// chunk recomputes the horizontal filter weights.
+const CHUNK_ROWS: usize = 128;
+
+/// The decoded rows still needed for the vertical pass, and both passes
+/// made as the rows arrive. Each batch of output rows is resized down from
+/// a window holding every source row its filter reaches, so the result is
+/// the same as one pass over the whole image.
 struct RowWindow<'a> {
     width: u32,
     pixel_type: PixelType,
@@ -191,9 +177,14 @@ struct RowWindow<'a> {
     rows: Vec<u8>,
     first_row: usize,
     received: usize,
-    /// Output rows made so far.
+    /// Rows resized down (full width) not yet resized across.
+    down: Vec<u8>,
+    /// Output rows resized down so far.
     made: usize,
+    target_width: u32,
     out: &'a mut [u8],
+    /// Output rows finished.
+    out_rows: usize,
 }
 
 impl RowWindow<'_> {
@@ -214,10 +205,29 @@ impl RowWindow<'_> {
         (centre + self.reach()).ceil() as usize + 1
     }
 
+    fn out_height(&self) -> usize {
+        self.out.len() / (self.target_width as usize * self.pixel_type.size())
+    }
+
     fn push(&mut self, band: &[u8]) -> Result<(), ImagingError> {
-        self.rows.extend_from_slice(band);
         self.received += band.len() / self.row_bytes;
-        let out_height = self.out.len() / self.row_bytes;
+        let out_height = self.out_height();
+        if out_height == self.height {
+            self.down.extend_from_slice(band);
+            self.made = self.received;
+        } else {
+            self.rows.extend_from_slice(band);
+            self.resize_down(out_height)?;
+        }
+        let pending = self.down.len() / self.row_bytes;
+        if pending >= CHUNK_ROWS || (self.made == out_height && pending > 0) {
+            self.resize_across(pending)?;
+        }
+        Ok(())
+    }
+
+    /// Every output row whose source rows have all arrived, resized down.
+    fn resize_down(&mut self, out_height: usize) -> Result<(), ImagingError> {
         let all_in = self.received == self.height;
         let mut end = self.made;
         while end < out_height && (all_in || self.end_needed(end) <= self.received) {
@@ -229,8 +239,11 @@ impl RowWindow<'_> {
         let held = self.received - self.first_row;
         let top = self.made as f64 * self.scale - self.first_row as f64;
         let span = ((end - self.made) as f64 * self.scale).min(held as f64 - top);
-        let dest = &mut self.out[self.made * self.row_bytes..end * self.row_bytes];
+        let start = self.down.len();
+        self.down
+            .resize(start + (end - self.made) * self.row_bytes, 0);
         let size = (self.width, dimension(held)?);
+        let dest = &mut self.down[start..];
         resize_down_into(&self.rows, size, self.pixel_type, (top, span), dest)?;
         self.made = end;
         let keep_from = if end < out_height {
@@ -241,6 +254,21 @@ impl RowWindow<'_> {
         self.rows
             .drain(..(keep_from - self.first_row) * self.row_bytes);
         self.first_row = keep_from;
+        Ok(())
+    }
+
+    /// The `pending` rows resized down, resized across into the output.
+    fn resize_across(&mut self, pending: usize) -> Result<(), ImagingError> {
+        let out_row_bytes = self.target_width as usize * self.pixel_type.size();
+        let dest = &mut self.out[self.out_rows * out_row_bytes..][..pending * out_row_bytes];
+        if self.target_width == self.width {
+            dest.copy_from_slice(&self.down);
+        } else {
+            let size = (self.width, dimension(pending)?);
+            resize_across(&self.down, size, self.pixel_type, dest, self.target_width)?;
+        }
+        self.out_rows += pending;
+        self.down.clear();
         Ok(())
     }
 }
