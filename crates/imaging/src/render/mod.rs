@@ -20,6 +20,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage, RgbaImage};
 use photodesk_types::{PhotoMetadata, RenditionFormat};
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The widths every photo gets, narrowest first.
 pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
@@ -302,8 +303,9 @@ pub(crate) fn scaled(value: u32, numerator: u32, denominator: u32) -> u32 {
 /// Encodes `pixels` (already decoded and upright) to every spec. Widths are
 /// made widest first, each resized from the smallest image already made
 /// that is at least twice as wide (else from `pixels`): Lanczos keeps its
-/// quality at that ratio, and small widths cost little. The rights metadata
-/// of `metadata` is embedded as `embed` allows.
+/// quality at that ratio, and small widths cost little. The encodes, most
+/// of the work, then share the cores, so one photo's ladder is ready sooner.
+/// The rights metadata of `metadata` is embedded as `embed` allows.
 pub fn render(
     pixels: &Pixels,
     specs: &[RenditionSpec],
@@ -313,33 +315,71 @@ pub fn render(
     let mut widths: Vec<u32> = specs.iter().map(|s| s.width).collect();
     widths.sort_unstable_by(|a, b| b.cmp(a));
     widths.dedup();
-    let mut made: Vec<Cow<'_, Pixels>> = Vec::new();
-    let mut out = Vec::with_capacity(specs.len());
+    let mut made: Vec<(u32, Cow<'_, Pixels>)> = Vec::with_capacity(widths.len());
     for width in widths {
         let source = made
             .iter()
             .rev()
-            .find(|p| p.width >= width.saturating_mul(2))
-            .map_or(pixels, |p| p.as_ref());
+            .find(|(_, p)| p.width >= width.saturating_mul(2))
+            .map_or(pixels, |(_, p)| p.as_ref());
         // The decoder usually delivers the widest width already.
         let resized = if width >= pixels.width {
             Cow::Borrowed(pixels)
         } else {
             Cow::Owned(source.resized(width)?)
         };
-        for spec in specs.iter().filter(|s| s.width == width) {
-            let bytes = encode::encode(&resized, spec, metadata, embed)?;
-            out.push(Rendered {
-                spec: *spec,
-                width: resized.width,
-                height: resized.height,
-                bytes,
-            });
-        }
-        made.push(resized);
+        made.push((width, resized));
     }
+    let jobs: Vec<(&RenditionSpec, &Pixels)> = made
+        .iter()
+        .flat_map(|(width, resized)| {
+            specs
+                .iter()
+                .filter(move |s| s.width == *width)
+                .map(move |spec| (spec, resized.as_ref()))
+        })
+        .collect();
+    let mut out = on_every_core(&jobs, |&(spec, resized)| {
+        Ok(Rendered {
+            spec: *spec,
+            width: resized.width,
+            height: resized.height,
+            bytes: encode::encode(resized, spec, metadata, embed)?,
+        })
+    })?;
     out.sort_by_key(|r| (r.spec.width, r.spec.format));
     Ok(out)
+}
+
+/// `work` done on each of `jobs`, taken in order by one thread per core.
+fn on_every_core<J: Sync, T: Send>(
+    jobs: &[J],
+    work: impl Fn(&J) -> Result<T, ImagingError> + Sync,
+) -> Result<Vec<T>, ImagingError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = AtomicUsize::new(0);
+    let take = || -> Vec<(usize, Result<T, ImagingError>)> {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(index) else {
+                return done;
+            };
+            done.push((index, work(job)));
+        }
+    };
+    let mut done: Vec<(usize, Result<T, ImagingError>)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..cores.min(jobs.len()))
+            .map(|_| scope.spawn(take))
+            .collect();
+        let mut done = take();
+        for helper in helpers {
+            done.extend(helper.join().expect("encoding thread panicked"));
+        }
+        done
+    });
+    done.sort_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// What to make of one photo.
@@ -407,4 +447,26 @@ pub fn process(
         renditions,
         fingerprints,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_every_core;
+    use crate::ImagingError;
+
+    #[test]
+    fn work_shared_across_cores_keeps_job_order_and_errors() {
+        let jobs: Vec<u32> = (0..50).collect();
+        let doubled = on_every_core(&jobs, |&j| Ok(j * 2)).unwrap();
+        assert_eq!(doubled, (0..50).map(|j| j * 2).collect::<Vec<_>>());
+        let failed = on_every_core(&jobs, |&j| {
+            if j == 37 {
+                Err(ImagingError::Corrupt("job 37".into()))
+            } else {
+                Ok(j)
+            }
+        });
+        assert!(matches!(failed, Err(ImagingError::Corrupt(m)) if m == "job 37"));
+        assert!(on_every_core(&[] as &[u32], |&j| Ok(j)).unwrap().is_empty());
+    }
 }
