@@ -16,8 +16,6 @@ pub use hashes::{perceptual_distance, perceptual_hash, placeholder};
 use crate::{DecodeLimits, ImagingError};
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use image::metadata::Orientation;
-use image::{DynamicImage, RgbImage, RgbaImage};
 use photodesk_types::{PhotoMetadata, RenditionFormat};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -139,45 +137,46 @@ pub struct Rendered {
 }
 
 impl Pixels {
-    fn into_dynamic(self) -> DynamicImage {
-        let (w, h) = (self.width, self.height);
-        if self.alpha {
-            DynamicImage::ImageRgba8(
-                RgbaImage::from_raw(w, h, self.data).expect("sized by decoder"),
-            )
-        } else {
-            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, self.data).expect("sized by decoder"))
-        }
-    }
-
-    fn from_dynamic(image: DynamicImage) -> Pixels {
-        let (width, height) = (image.width(), image.height());
-        match image {
-            DynamicImage::ImageRgba8(rgba) => Pixels {
-                width,
-                height,
-                alpha: true,
-                data: rgba.into_raw(),
-            },
-            other => Pixels {
-                width,
-                height,
-                alpha: false,
-                data: other.into_rgb8().into_raw(),
-            },
-        }
-    }
-
     /// Applies EXIF orientation `o` (1–8), so the pixels stand as the
-    /// photographer held the camera.
+    /// photographer held the camera. Our own: `image`'s rotations go pixel
+    /// by pixel through its generic interface and took a tenth of a
+    /// portrait photo's rendering time; this copies in cache-sized tiles.
     pub(crate) fn oriented(self, o: u8) -> Pixels {
-        match Orientation::from_exif(o) {
-            Some(Orientation::NoTransforms) | None => self,
-            Some(orientation) => {
-                let mut image = self.into_dynamic();
-                image.apply_orientation(orientation);
-                Pixels::from_dynamic(image)
+        if !(2..=8).contains(&o) {
+            return self;
+        }
+        let (w, h) = (self.width as usize, self.height as usize);
+        let channels = if self.alpha { 4 } else { 3 };
+        let (out_w, out_h) = if o >= 5 { (h, w) } else { (w, h) };
+        // Where output pixel (x, y) comes from in the stored image.
+        let source = |x: usize, y: usize| match o {
+            2 => (w - 1 - x, y),
+            3 => (w - 1 - x, h - 1 - y),
+            4 => (x, h - 1 - y),
+            5 => (y, x),
+            6 => (y, h - 1 - x),
+            7 => (w - 1 - y, h - 1 - x),
+            _ => (w - 1 - y, x),
+        };
+        const TILE: usize = 64;
+        let mut data = vec![0u8; self.data.len()];
+        for tile_y in (0..out_h).step_by(TILE) {
+            for tile_x in (0..out_w).step_by(TILE) {
+                for y in tile_y..(tile_y + TILE).min(out_h) {
+                    for x in tile_x..(tile_x + TILE).min(out_w) {
+                        let (sx, sy) = source(x, y);
+                        let from = (sy * w + sx) * channels;
+                        let to = (y * out_w + x) * channels;
+                        data[to..to + channels].copy_from_slice(&self.data[from..from + channels]);
+                    }
+                }
             }
+        }
+        Pixels {
+            width: out_w as u32,
+            height: out_h as u32,
+            alpha: self.alpha,
+            data,
         }
     }
 
