@@ -152,7 +152,9 @@ def main():
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "raw.json").write_text(json.dumps(results, indent=1))
-    print(report(results, photos))
+    summary = report(results, photos)
+    (out_dir / "summary.md").write_text(summary + "\n")
+    print(summary)
 
 
 def report(results, photos):
