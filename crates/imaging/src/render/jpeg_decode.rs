@@ -5,9 +5,10 @@
 //! the TurboJPEG API decodes only whole images) hands over bands of rows;
 //! a second thread resizes them (down, then across) while the next band
 //! decodes. Memory is a window of rows and the output, never the full
-//! image, and the two cores overlap decode and resize. The DCT-domain shrink (1/2, 1/4, 1/8) is used
-//! only where a factor of two remains for the Lanczos filter, as libvips
-//! does: closer to the target it measurably costs quality (DSSIM, `bench/`).
+//! image, and the two cores overlap decode and resize. The DCT-domain
+//! shrink (1/2, 1/4, 1/8) is used only where a factor of two remains for
+//! the Lanczos filter, as libvips does: closer to the target it measurably
+//! costs quality (DSSIM, `bench/`).
 
 use super::{resize_across, resize_down_into, scaled};
 use crate::probe::{check_pixels, upright_size};
@@ -22,7 +23,8 @@ pub(crate) struct Decoded {
     pub samples: Vec<u8>,
     pub width: u32,
     pub height: u32,
-    /// Four samples per pixel (0 = full ink as libjpeg gives it), else RGB.
+    /// Four CMYK samples per pixel as stored (Adobe's files store them
+    /// inverted), else RGB.
     pub cmyk: bool,
 }
 
