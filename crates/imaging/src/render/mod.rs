@@ -208,7 +208,7 @@ impl Pixels {
     }
 
     /// Resized to exactly `width` × `height`.
-    pub(crate) fn resized_to(&self, width: u32, height: u32) -> Result<Pixels, ImagingError> {
+    fn resized_to(&self, width: u32, height: u32) -> Result<Pixels, ImagingError> {
         if width == self.width && height == self.height {
             return Ok(self.clone());
         }
