@@ -34,6 +34,17 @@ pub fn decode_upright(
     if format == ImageFormat::Jpeg {
         return decode_jpeg(bytes, limits, orientation, width);
     }
+    decode_other_upright(bytes, format, limits, orientation, width)
+}
+
+/// `decode_other`, turned upright and fitted to `width`.
+fn decode_other_upright(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: DecodeLimits,
+    orientation: u8,
+    width: Option<u32>,
+) -> Result<Pixels, ImagingError> {
     decode_other(bytes, format, limits)?
         .oriented(orientation)
         .fitted_to_width(width)
@@ -56,9 +67,7 @@ fn decode_jpeg(
     let decoded = match decoded {
         Ok(Ok(decoded)) => decoded,
         Ok(Err(ImagingError::Corrupt(_))) | Err(_) => {
-            return decode_other(bytes, ImageFormat::Jpeg, limits)?
-                .oriented(orientation)
-                .fitted_to_width(width)
+            return decode_other_upright(bytes, ImageFormat::Jpeg, limits, orientation, width)
         }
         Ok(Err(refused)) => return Err(refused),
     };
