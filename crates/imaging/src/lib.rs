@@ -17,7 +17,7 @@ pub struct DecodeLimits {
     pub max_file_bytes: u64,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ImagingError {
     #[error("unsupported format: {0}")]
     Unsupported(String),

@@ -16,14 +16,16 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+    let result = match &cli.command {
+        // The thumbnailer is synchronous, and is started once per photo by
+        // scripts: it skips starting the async runtime's threads.
+        cli::Command::Render(args) => commands::render(&cli.settings, args),
+        _ => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime.block_on(commands::run(cli)),
+            Err(err) => Err(anyhow::anyhow!("cannot start the runtime: {err}")),
+        },
     };
-    match runtime.block_on(commands::run(cli)) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -25,9 +25,7 @@ pub(crate) fn to_srgb(
     height: u32,
 ) -> Result<Pixels, ImagingError> {
     let profile = icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok());
-    let rgb_profile = profile
-        .as_ref()
-        .filter(|p| p.color_space == DataColorSpace::Rgb && !is_srgb(p));
+    let rgb_profile = profile.as_ref().filter(|p| needs_transform(p));
     let pixels = |data, alpha| Pixels {
         width,
         height,
@@ -52,6 +50,17 @@ pub(crate) fn to_srgb(
             pixels(converted.unwrap_or_else(|| naive_cmyk(&data)), false)
         }
     })
+}
+
+/// True if `to_srgb` leaves RGB samples described by `icc` as they are.
+pub(crate) fn is_srgb_already(icc: Option<&[u8]>) -> bool {
+    icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok())
+        .is_none_or(|p| !needs_transform(&p))
+}
+
+/// An RGB profile other than sRGB's: RGB samples in it are converted.
+fn needs_transform(profile: &ColorProfile) -> bool {
+    profile.color_space == DataColorSpace::Rgb && !is_srgb(profile)
 }
 
 /// `data` converted from `profile` to sRGB, or `None` without a usable profile.

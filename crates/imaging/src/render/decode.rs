@@ -1,6 +1,7 @@
 //! Decoding to upright sRGB pixels, shrinking on load where the codec can.
 
-use super::color::{to_srgb, IccSource};
+use super::color::{is_srgb_already, to_srgb, IccSource};
+use super::early_jpeg::RowStream;
 use super::{jpeg_decode, Pixels};
 use crate::probe::check_pixels;
 use crate::{DecodeLimits, ImagingError};
@@ -18,6 +19,20 @@ pub fn decode_upright(
     orientation: u8,
     width: Option<u32>,
 ) -> Result<Pixels, ImagingError> {
+    decode_upright_streamed(bytes, limits, orientation, width, None).map(|(pixels, _)| pixels)
+}
+
+/// `decode_upright`, also handing the rows to `stream` as they are made
+/// where the decoder can: a JPEG resized while decoding that needs no
+/// turning and no colour conversion. The flag says whether it did; the
+/// stream then got every row of the pixels returned.
+pub(crate) fn decode_upright_streamed(
+    bytes: &[u8],
+    limits: DecodeLimits,
+    orientation: u8,
+    width: Option<u32>,
+    stream: Option<&RowStream>,
+) -> Result<(Pixels, bool), ImagingError> {
     if crate::heif::media_type(bytes).is_some() {
         let (pixels, icc) = crate::heif::decode(bytes, limits)?;
         let (full_width, full_height) = (pixels.width, pixels.height);
@@ -26,15 +41,19 @@ pub fn decode_upright(
         } else {
             IccSource::Rgb(pixels.data)
         };
-        return to_srgb(source, icc.as_deref(), full_width, full_height)?.fitted_to_width(width);
+        let pixels = to_srgb(source, icc.as_deref(), full_width, full_height)?;
+        return Ok((pixels.fitted_to_width(width)?, false));
     }
     let format = image::guess_format(bytes).map_err(|_| {
         ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
     })?;
     if format == ImageFormat::Jpeg {
-        return decode_jpeg(bytes, limits, orientation, width);
+        return decode_jpeg(bytes, limits, orientation, width, stream);
     }
-    decode_other_upright(bytes, format, limits, orientation, width)
+    Ok((
+        decode_other_upright(bytes, format, limits, orientation, width)?,
+        false,
+    ))
 }
 
 /// `decode_other`, turned upright and fitted to `width`.
@@ -59,19 +78,25 @@ fn decode_jpeg(
     limits: DecodeLimits,
     orientation: u8,
     width: Option<u32>,
-) -> Result<Pixels, ImagingError> {
+    stream: Option<&RowStream>,
+) -> Result<(Pixels, bool), ImagingError> {
+    let icc = crate::jpeg::icc_profile(bytes);
+    let rows_final = !(2..=8).contains(&orientation) && is_srgb_already(icc.as_deref());
     // libjpeg's fatal errors unwind through the `mozjpeg` crate by design.
     let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
-        jpeg_decode::decode(bytes, limits, orientation, width)
+        let stream = stream.filter(|_| rows_final);
+        jpeg_decode::decode(bytes, limits, orientation, width, stream)
     }));
     let decoded = match decoded {
         Ok(Ok(decoded)) => decoded,
         Ok(Err(ImagingError::Corrupt(_))) | Err(_) => {
-            return decode_other_upright(bytes, ImageFormat::Jpeg, limits, orientation, width)
+            let pixels =
+                decode_other_upright(bytes, ImageFormat::Jpeg, limits, orientation, width)?;
+            return Ok((pixels, false));
         }
         Ok(Err(refused)) => return Err(refused),
     };
-    let icc = crate::jpeg::icc_profile(bytes);
+    let streamed = decoded.streamed;
     let source = if decoded.cmyk {
         let mut cmyk = decoded.samples;
         if crate::jpeg::has_adobe_marker(bytes) {
@@ -81,7 +106,8 @@ fn decode_jpeg(
     } else {
         IccSource::Rgb(decoded.samples)
     };
-    Ok(to_srgb(source, icc.as_deref(), decoded.width, decoded.height)?.oriented(orientation))
+    let pixels = to_srgb(source, icc.as_deref(), decoded.width, decoded.height)?;
+    Ok((pixels.oriented(orientation), streamed))
 }
 
 /// PNG, WebP, GIF, TIFF (and JPEGs libjpeg gave up on) through `image`,

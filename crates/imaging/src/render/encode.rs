@@ -4,6 +4,7 @@
 use super::embed::{self, EmbedOptions};
 use super::{Pixels, RenditionSpec};
 use crate::ImagingError;
+use mozjpeg::compress::CompressStarted;
 use mozjpeg::{ColorSpace, Compress};
 use photodesk_types::{PhotoMetadata, RenditionFormat};
 use std::panic;
@@ -74,25 +75,34 @@ pub(crate) fn encode(
     }
 }
 
-/// libjpeg-turbo's own output (MozJPEG's "fastest" profile: standard
-/// quantisation tables, no trellis, as libvips and Pillow write), 4:2:0,
-/// progressive with optimised Huffman tables. Trellis quantisation was
-/// measured: about 10× the encode time (shared/STACK.md).
 fn progressive_jpeg(rgb: &[u8], pixels: &Pixels, quality: u8) -> std::io::Result<Vec<u8>> {
-    let mut compress = Compress::new(ColorSpace::JCS_RGB);
-    compress.set_fastest_defaults();
-    compress.set_size(pixels.width as usize, pixels.height as usize);
-    compress.set_quality(f32::from(quality));
-    compress.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
-    compress.set_progressive_mode();
-    compress.set_optimize_coding(true);
-    let mut started = compress.start_compress(Vec::new())?;
+    let mut started = jpeg_compressor(pixels.width, pixels.height, quality)?;
     started.write_scanlines(rgb)?;
     started.finish()
 }
 
+/// libjpeg-turbo's own output (MozJPEG's "fastest" profile: standard
+/// quantisation tables, no trellis, as libvips and Pillow write), 4:2:0,
+/// progressive with optimised Huffman tables, ready for `width` × `height`
+/// RGB rows. Trellis quantisation was measured: about 10× the encode time
+/// (shared/STACK.md).
+pub(crate) fn jpeg_compressor(
+    width: u32,
+    height: u32,
+    quality: u8,
+) -> std::io::Result<CompressStarted<Vec<u8>>> {
+    let mut compress = Compress::new(ColorSpace::JCS_RGB);
+    compress.set_fastest_defaults();
+    compress.set_size(width as usize, height as usize);
+    compress.set_quality(f32::from(quality));
+    compress.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+    compress.set_progressive_mode();
+    compress.set_optimize_coding(true);
+    compress.start_compress(Vec::new())
+}
+
 /// libjpeg's fatal error, which the `mozjpeg` crate unwinds with.
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<String>()
         .cloned()

@@ -10,6 +10,7 @@
 //! the Lanczos filter, as libvips does: closer to the target it measurably
 //! costs quality (DSSIM, `bench/`).
 
+use super::early_jpeg::RowStream;
 use super::{resize_across, resize_down_into, scaled};
 use crate::probe::{check_pixels, upright_size};
 use crate::{DecodeLimits, ImagingError};
@@ -26,19 +27,24 @@ pub(crate) struct Decoded {
     /// Four CMYK samples per pixel as stored (Adobe's files store them
     /// inverted), else RGB.
     pub cmyk: bool,
+    /// Every row was also handed to the stream given, in order.
+    pub streamed: bool,
 }
 
 /// Rows per band handed to the resizing thread: about 2 MB of samples.
 const BAND_BYTES: usize = 2 << 20;
 
 /// Decodes `bytes` to `width` upright pixels wide (full size if `None` or
-/// wider than the photo), still in stored orientation. libjpeg's fatal
+/// wider than the photo), still in stored orientation. RGB rows are also
+/// handed to `stream` as they are resized, if one is given (the caller
+/// knows whether they need turning or colour conversion). libjpeg's fatal
 /// errors unwind (the `mozjpeg` crate's design); the caller catches them.
 pub(crate) fn decode(
     bytes: &[u8],
     limits: DecodeLimits,
     orientation: u8,
     width: Option<u32>,
+    stream: Option<&RowStream>,
 ) -> Result<Decoded, ImagingError> {
     let mut decompress = Decompress::new_mem(bytes).map_err(corrupt)?;
     let (stored_width, stored_height) = (
@@ -70,13 +76,15 @@ pub(crate) fn decode(
     }
     .map_err(corrupt)?;
     let channels = if cmyk { 4 } else { 3 };
-    let samples = read_resized(&mut started, channels, target)?;
+    let stream = stream.filter(|_| !cmyk);
+    let (samples, streamed) = read_resized(&mut started, channels, target, stream)?;
     started.finish().map_err(corrupt)?;
     Ok(Decoded {
         samples,
         width: target.0,
         height: target.1,
         cmyk,
+        streamed,
     })
 }
 
@@ -94,18 +102,24 @@ fn dct_scale(upright_width: u32, out_width: u32) -> u8 {
 
 /// All rows of `started`, resized to `target`, on a second thread as they
 /// decode: down first (fir's order for 8-bit samples, which leaves the
-/// costlier horizontal pass a fraction of the rows), then across in chunks.
+/// costlier horizontal pass a fraction of the rows), then across in chunks,
+/// each also handed to `stream`. The flag says whether the stream got them
+/// (not at full size, where no resize runs beside the decode).
 fn read_resized<R>(
     started: &mut DecompressStarted<R>,
     channels: usize,
     target: (u32, u32),
-) -> Result<Vec<u8>, ImagingError> {
+    stream: Option<&RowStream>,
+) -> Result<(Vec<u8>, bool), ImagingError> {
     let (width, height) = (started.width(), started.height());
     let row_bytes = width * channels;
     if (dimension(width)?, dimension(height)?) == target {
         let mut samples = vec![0u8; row_bytes * height];
         started.read_scanlines_into(&mut samples).map_err(corrupt)?;
-        return Ok(samples);
+        return Ok((samples, false));
+    }
+    if let Some(stream) = stream {
+        stream.size(target.0, target.1);
     }
     let mut out = vec![0u8; target.0 as usize * channels * target.1 as usize];
     let band_rows = (BAND_BYTES / row_bytes).clamp(16, height.max(16));
@@ -127,6 +141,7 @@ fn read_resized<R>(
         target_width: target.0,
         out: &mut out,
         out_rows: 0,
+        stream,
     };
     std::thread::scope(|scope| -> Result<(), ImagingError> {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(1);
@@ -159,7 +174,7 @@ fn read_resized<R>(
         drop(full_tx);
         resizing.join().expect("resizing thread panicked")
     })?;
-    Ok(out)
+    Ok((out, stream.is_some()))
 }
 
 /// Output rows resized down are resized across this many at a time: each
@@ -190,6 +205,7 @@ struct RowWindow<'a> {
     out: &'a mut [u8],
     /// Output rows finished.
     out_rows: usize,
+    stream: Option<&'a RowStream>,
 }
 
 impl RowWindow<'_> {
@@ -271,6 +287,9 @@ impl RowWindow<'_> {
         } else {
             let size = (self.width, dimension(pending)?);
             resize_across(&self.down, size, self.pixel_type, dest, self.target_width)?;
+        }
+        if let Some(stream) = self.stream {
+            stream.rows(dest);
         }
         self.out_rows += pending;
         self.down.clear();

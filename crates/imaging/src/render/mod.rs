@@ -4,12 +4,15 @@
 
 mod color;
 mod decode;
+mod early_jpeg;
 mod embed;
 mod encode;
 mod hashes;
 mod jpeg_decode;
 
 pub use decode::decode_upright;
+use decode::decode_upright_streamed;
+use early_jpeg::EarlyJpeg;
 pub use embed::EmbedOptions;
 pub use hashes::{perceptual_distance, perceptual_hash, placeholder};
 
@@ -19,6 +22,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use photodesk_types::{PhotoMetadata, RenditionFormat};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// The widths every photo gets, narrowest first.
 pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
@@ -299,12 +303,11 @@ pub(crate) fn scaled(value: u32, numerator: u32, denominator: u32) -> u32 {
     .max(1) as u32
 }
 
-/// Encodes `pixels` (already decoded and upright) to every spec. Widths are
-/// made widest first, each resized from the smallest image already made
-/// that is at least twice as wide (else from `pixels`): Lanczos keeps its
-/// quality at that ratio, and small widths cost little. The encodes, most
-/// of the work, then share the cores, so one photo's ladder is ready sooner.
-/// The rights metadata of `metadata` is embedded as `embed` allows.
+/// Encodes `pixels` (already decoded and upright) to every spec. The
+/// encodes, most of the work, share the cores, widest first; each width is
+/// resized by the first job that needs it, so the widest encode starts at
+/// once while smaller widths are still being made. The rights metadata of
+/// `metadata` is embedded as `embed` allows.
 pub fn render(
     pixels: &Pixels,
     specs: &[RenditionSpec],
@@ -314,31 +317,20 @@ pub fn render(
     let mut widths: Vec<u32> = specs.iter().map(|s| s.width).collect();
     widths.sort_unstable_by(|a, b| b.cmp(a));
     widths.dedup();
-    let mut made: Vec<(u32, Cow<'_, Pixels>)> = Vec::with_capacity(widths.len());
-    for width in widths {
-        let source = made
-            .iter()
-            .rev()
-            .find(|(_, p)| p.width >= width.saturating_mul(2))
-            .map_or(pixels, |(_, p)| p.as_ref());
-        // The decoder usually delivers the widest width already.
-        let resized = if width >= pixels.width {
-            Cow::Borrowed(pixels)
-        } else {
-            Cow::Owned(source.resized(width)?)
-        };
-        made.push((width, resized));
-    }
-    let jobs: Vec<(&RenditionSpec, &Pixels)> = made
+    let ladder = Ladder::new(pixels, widths);
+    let jobs: Vec<(usize, &RenditionSpec)> = ladder
+        .widths
         .iter()
-        .flat_map(|(width, resized)| {
+        .enumerate()
+        .flat_map(|(index, &width)| {
             specs
                 .iter()
-                .filter(move |s| s.width == *width)
-                .map(move |spec| (spec, resized.as_ref()))
+                .filter(move |s| s.width == width)
+                .map(move |spec| (index, spec))
         })
         .collect();
-    let mut out = on_every_core(&jobs, |&(spec, resized)| {
+    let mut out = on_every_core(&jobs, |&(index, spec)| {
+        let resized = ladder.at(index)?;
         Ok(Rendered {
             spec: *spec,
             width: resized.width,
@@ -348,6 +340,55 @@ pub fn render(
     })?;
     out.sort_by_key(|r| (r.spec.width, r.spec.format));
     Ok(out)
+}
+
+/// The photo at each wanted width (widest first), each made once, on
+/// demand, from the smallest wider one at least twice its width (else from
+/// the decoded pixels): Lanczos keeps its quality at that ratio, and small
+/// widths cost little.
+struct Ladder<'a> {
+    pixels: &'a Pixels,
+    widths: Vec<u32>,
+    /// Index of the width each one is resized from (`None`: the pixels).
+    sources: Vec<Option<usize>>,
+    made: Vec<OnceLock<Result<Cow<'a, Pixels>, ImagingError>>>,
+}
+
+impl<'a> Ladder<'a> {
+    fn new(pixels: &'a Pixels, widths: Vec<u32>) -> Ladder<'a> {
+        let sources = (0..widths.len())
+            .map(|index| {
+                (0..index)
+                    .rev()
+                    .find(|&wider| widths[wider] >= widths[index].saturating_mul(2))
+            })
+            .collect();
+        let made = widths.iter().map(|_| OnceLock::new()).collect();
+        Ladder {
+            pixels,
+            widths,
+            sources,
+            made,
+        }
+    }
+
+    /// The pixels at `self.widths[index]`, made by the first caller; others
+    /// wait for it.
+    fn at(&self, index: usize) -> Result<&Pixels, ImagingError> {
+        let made = self.made[index].get_or_init(|| {
+            let width = self.widths[index];
+            // The decoder usually delivers the widest width already.
+            if width >= self.pixels.width {
+                return Ok(Cow::Borrowed(self.pixels));
+            }
+            let source = match self.sources[index] {
+                Some(wider) => self.at(wider)?,
+                None => self.pixels,
+            };
+            source.resized(width).map(Cow::Owned)
+        });
+        made.as_ref().map(Cow::as_ref).map_err(Clone::clone)
+    }
 }
 
 /// `work` done on each of `jobs`, taken in order by one thread per core.
@@ -432,8 +473,38 @@ pub fn process(
         .chain(job.fingerprints.then_some(256))
         .max()
         .unwrap_or(1);
-    let pixels = decode_upright(&bytes, limits, orientation, Some(needed))?;
-    let renditions = render(&pixels, &specs, &metadata, job.embed)?;
+    // The widest JPEG can be encoded while the photo decodes.
+    let early_spec = specs
+        .iter()
+        .position(|s| s.format == RenditionFormat::Jpeg && s.width >= needed);
+    let (pixels, renditions) = std::thread::scope(|scope| {
+        let early = early_spec.map(|index| (index, EarlyJpeg::start(scope, specs[index].quality)));
+        let stream = early.as_ref().map(|(_, early)| &early.rows);
+        let (pixels, streamed) =
+            decode_upright_streamed(&bytes, limits, orientation, Some(needed), stream)?;
+        let (early, rest) = match early {
+            Some((index, early)) if streamed => {
+                let mut rest = specs.clone();
+                (Some((rest.remove(index), early)), rest)
+            }
+            _ => (None, specs),
+        };
+        let mut renditions = render(&pixels, &rest, &metadata, job.embed)?;
+        if let Some((spec, early)) = early {
+            let jpeg = match early.finish() {
+                Some(jpeg) => embed::into_jpeg(jpeg?, &metadata, job.embed),
+                None => encode::encode(&pixels, &spec, &metadata, job.embed)?,
+            };
+            renditions.push(Rendered {
+                spec,
+                width: pixels.width,
+                height: pixels.height,
+                bytes: jpeg,
+            });
+            renditions.sort_by_key(|r| (r.spec.width, r.spec.format));
+        }
+        Ok::<_, ImagingError>((pixels, renditions))
+    })?;
     let fingerprints = job.fingerprints.then(|| Fingerprints {
         placeholder: placeholder(&pixels),
         perceptual_hash: perceptual_hash(&pixels),

@@ -19,12 +19,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(listen) => demo::run(config(&cli.settings, Some(listen))?).await,
         Command::Ingest(args) => ingest::run(config(&cli.settings, None)?, args).await,
         Command::Import(args) => import::run(config(&cli.settings, None)?, args).await,
-        Command::Render(args) => render::run(&config(&cli.settings, None)?, args),
+        Command::Render(args) => render(&cli.settings, args),
         Command::Check(args) => check::run(config(&cli.settings, None)?, args).await,
         Command::MigrateStore(args) => migrate::run(config(&cli.settings, None)?, args).await,
         Command::User(command) => accounts::user(config(&cli.settings, None)?, command).await,
         Command::Token(command) => accounts::token(config(&cli.settings, None)?, command).await,
     }
+}
+
+/// `photodesk render`, which needs no async runtime.
+pub fn render(settings: &Settings, args: &crate::cli::Render) -> anyhow::Result<()> {
+    render::run(&config(settings, None)?, args)
 }
 
 /// File, then environment and flags (already merged by clap), validated.
