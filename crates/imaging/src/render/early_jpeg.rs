@@ -44,32 +44,29 @@ impl RowStream {
     }
 }
 
-/// A started encoder and the stream that feeds it.
+/// The encoder thread, until it hands over the JPEG.
 pub(crate) struct EarlyJpeg<'scope> {
-    pub rows: RowStream,
     encoder: ScopedJoinHandle<'scope, Option<Result<Vec<u8>, ImagingError>>>,
 }
 
 impl<'scope> EarlyJpeg<'scope> {
-    /// Starts the encoder thread in `scope`, at `quality`.
-    pub(crate) fn start(scope: &'scope Scope<'scope, '_>, quality: u8) -> EarlyJpeg<'scope> {
+    /// Starts the encoder thread in `scope`, at `quality`, and gives the
+    /// stream that feeds it; dropping the stream ends it.
+    pub(crate) fn start(scope: &'scope Scope<'scope, '_>, quality: u8) -> (RowStream, Self) {
         // Two chunks in flight bound the memory if the encoder falls behind.
         let (to_encoder, messages) = mpsc::sync_channel(2);
         let (done_with, spare) = mpsc::channel();
         let encoder = scope.spawn(move || encode(&messages, &done_with, quality));
-        EarlyJpeg {
-            rows: RowStream {
-                to_encoder,
-                spare: Mutex::new(spare),
-            },
-            encoder,
-        }
+        let rows = RowStream {
+            to_encoder,
+            spare: Mutex::new(spare),
+        };
+        (rows, EarlyJpeg { encoder })
     }
 
     /// The JPEG, once the scans are written; `None` if the stream ended
     /// before the last row (the decoder could not stream this photo).
     pub(crate) fn finish(self) -> Option<Result<Vec<u8>, ImagingError>> {
-        drop(self.rows);
         self.encoder.join().unwrap_or(None)
     }
 }
@@ -144,10 +141,11 @@ mod tests {
     /// The pixels decoded at `width` and the JPEG the stream made, if any.
     fn decode_streaming(jpeg: &[u8], orientation: u8, width: u32) -> (Pixels, Option<Vec<u8>>) {
         std::thread::scope(|scope| {
-            let early = EarlyJpeg::start(scope, 82);
+            let (rows, early) = EarlyJpeg::start(scope, 82);
             let (pixels, streamed) =
-                decode_upright_streamed(jpeg, LIMITS, orientation, Some(width), Some(&early.rows))
+                decode_upright_streamed(jpeg, LIMITS, orientation, Some(width), Some(&rows))
                     .unwrap();
+            drop(rows);
             let encoded = early.finish().transpose().unwrap();
             assert_eq!(streamed, encoded.is_some());
             (pixels, encoded)

@@ -478,10 +478,16 @@ pub fn process(
         .iter()
         .position(|s| s.format == RenditionFormat::Jpeg && s.width >= needed);
     let (pixels, renditions) = std::thread::scope(|scope| {
-        let early = early_spec.map(|index| (index, EarlyJpeg::start(scope, specs[index].quality)));
-        let stream = early.as_ref().map(|(_, early)| &early.rows);
+        let (stream, early) = early_spec
+            .map(|index| {
+                let (stream, early) = EarlyJpeg::start(scope, specs[index].quality);
+                (Some(stream), Some((index, early)))
+            })
+            .unwrap_or_default();
         let (pixels, streamed) =
-            decode_upright_streamed(&bytes, limits, orientation, Some(needed), stream)?;
+            decode_upright_streamed(&bytes, limits, orientation, Some(needed), stream.as_ref())?;
+        // Neither the original nor the stream's buffers are needed again.
+        drop((bytes, stream));
         let (early, rest) = match early {
             Some((index, early)) if streamed => {
                 let mut rest = specs.clone();
