@@ -43,3 +43,14 @@ impl ImagingError {
         )
     }
 }
+
+/// A JPEG of `width` × `height` pixels given by `pixel`, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_jpeg(width: u32, height: u32, pixel: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| image::Rgb(pixel(x, y)));
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encoding to memory");
+    out.into_inner()
+}

@@ -129,10 +129,7 @@ mod tests {
     };
 
     fn jpeg(width: u32, height: u32) -> Vec<u8> {
-        let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 128]));
-        let mut out = Cursor::new(Vec::new());
-        img.write_to(&mut out, ImageFormat::Jpeg).unwrap();
-        out.into_inner()
+        crate::test_jpeg(width, height, |x, y| [x as u8, y as u8, 128])
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::color::{is_srgb_already, to_srgb, IccSource};
 use super::early_jpeg::RowStream;
-use super::{jpeg_decode, Pixels};
+use super::{jpeg_decode, turns, Pixels};
 use crate::probe::check_pixels;
 use crate::{DecodeLimits, ImagingError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -81,7 +81,7 @@ fn decode_jpeg(
     stream: Option<&RowStream>,
 ) -> Result<(Pixels, bool), ImagingError> {
     let icc = crate::jpeg::icc_profile(bytes);
-    let rows_final = !(2..=8).contains(&orientation) && is_srgb_already(icc.as_deref());
+    let rows_final = !turns(orientation) && is_srgb_already(icc.as_deref());
     // libjpeg's fatal errors unwind through the `mozjpeg` crate by design.
     let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
         let stream = stream.filter(|_| rows_final);

@@ -114,7 +114,6 @@ mod tests {
     use crate::render::decode::decode_upright_streamed;
     use crate::render::{encode, EmbedOptions, Pixels, RenditionSpec};
     use crate::DecodeLimits;
-    use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
     use photodesk_types::{PhotoMetadata, RenditionFormat};
 
     const LIMITS: DecodeLimits = DecodeLimits {
@@ -124,18 +123,13 @@ mod tests {
 
     /// Detailed enough that rows out of order or missing change the JPEG.
     fn detailed_jpeg(width: u32, height: u32) -> Vec<u8> {
-        let picture = RgbImage::from_fn(width, height, |x, y| {
-            Rgb([
+        crate::test_jpeg(width, height, |x, y| {
+            [
                 (x % 251) as u8,
                 ((x * 7 + y * 3) % 64) as u8 * 3,
                 (y % 200) as u8,
-            ])
-        });
-        let mut out = std::io::Cursor::new(Vec::new());
-        DynamicImage::ImageRgb8(picture)
-            .write_to(&mut out, ImageFormat::Jpeg)
-            .unwrap();
-        out.into_inner()
+            ]
+        })
     }
 
     /// The pixels decoded at `width` and the JPEG the stream made, if any.

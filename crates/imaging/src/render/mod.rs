@@ -146,7 +146,7 @@ impl Pixels {
     /// by pixel through its generic interface and took a tenth of a
     /// portrait photo's rendering time; this copies in cache-sized tiles.
     pub(crate) fn oriented(self, o: u8) -> Pixels {
-        if !(2..=8).contains(&o) {
+        if !turns(o) {
             return self;
         }
         let (w, h) = (self.width as usize, self.height as usize);
@@ -294,6 +294,11 @@ fn lanczos(
 
 fn resize_failed(err: impl std::fmt::Display) -> ImagingError {
     ImagingError::Corrupt(format!("resize: {err}"))
+}
+
+/// True if EXIF orientation `o` moves pixels; any other value means upright.
+pub(crate) fn turns(o: u8) -> bool {
+    (2..=8).contains(&o)
 }
 
 /// `value × numerator / denominator`, rounded, at least 1.
