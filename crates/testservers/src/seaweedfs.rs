@@ -132,14 +132,6 @@ impl SeaweedFs {
             .arg(format!("-s3.port={s3}"))
             .arg(format!("-metricsPort={metrics}"))
             .arg(format!("-s3.config={}", config.display()))
-            .arg(format!(
-                "-filer.localSocket={}",
-                dir.path().join("filer.sock").display()
-            ))
-            .arg(format!(
-                "-s3.localSocket={}",
-                dir.path().join("s3.sock").display()
-            ))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
