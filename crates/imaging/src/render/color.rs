@@ -4,7 +4,8 @@
 
 use super::Pixels;
 use crate::ImagingError;
-use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
+use moxcms::{ColorProfile, DataColorSpace, Layout, Transform8BitExecutor, TransformOptions};
+use std::sync::Arc;
 
 /// Decoded samples before colour conversion.
 pub(crate) enum IccSource {
@@ -52,10 +53,31 @@ pub(crate) fn to_srgb(
     })
 }
 
-/// True if `to_srgb` leaves RGB samples described by `icc` as they are.
-pub(crate) fn is_srgb_already(icc: Option<&[u8]>) -> bool {
-    icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok())
-        .is_none_or(|p| !needs_transform(&p))
+/// The sRGB conversion of 8-bit RGB samples in an embedded profile. It works
+/// pixel by pixel, so the JPEG decoder applies it to each chunk of rows as
+/// they are resized, and the rows can go on to an encoder at once.
+pub(crate) struct RgbToSrgb(Arc<Transform8BitExecutor>);
+
+impl RgbToSrgb {
+    /// `None` where `to_srgb` leaves RGB samples described by `icc` as they
+    /// are (no usable profile, or sRGB's primaries).
+    pub(crate) fn for_profile(icc: Option<&[u8]>) -> Option<RgbToSrgb> {
+        let profile = ColorProfile::new_from_slice(icc?).ok()?;
+        needs_transform(&profile)
+            .then(|| transform(&profile, Layout::Rgb, Layout::Rgb))
+            .flatten()
+            .map(RgbToSrgb)
+    }
+
+    /// Converts whole pixels of `rows` in place; `scratch` is reused.
+    pub(crate) fn apply(&self, rows: &mut [u8], scratch: &mut Vec<u8>) {
+        scratch.clear();
+        scratch.extend_from_slice(rows);
+        if self.0.transform(scratch, rows).is_err() {
+            // As in `to_srgb`: samples the transform refuses stay as they were.
+            rows.copy_from_slice(scratch);
+        }
+    }
 }
 
 /// An RGB profile other than sRGB's: RGB samples in it are converted.
@@ -70,13 +92,26 @@ fn transformed(
     to: Layout,
     data: &[u8],
 ) -> Option<Vec<u8>> {
-    let srgb = ColorProfile::new_srgb();
-    let transform = profile?
-        .create_transform_8bit(from, &srgb, to, TransformOptions::default())
-        .ok()?;
+    let transform = transform(profile?, from, to)?;
     let mut out = vec![0u8; data.len() / from.channels() * to.channels()];
     transform.transform(data, &mut out).ok()?;
     Some(out)
+}
+
+/// The 8-bit transform from `profile` to sRGB, if moxcms can make one.
+fn transform(
+    profile: &ColorProfile,
+    from: Layout,
+    to: Layout,
+) -> Option<Arc<Transform8BitExecutor>> {
+    profile
+        .create_transform_8bit(
+            from,
+            &ColorProfile::new_srgb(),
+            to,
+            TransformOptions::default(),
+        )
+        .ok()
 }
 
 /// A profile whose primaries are sRGB's (within rounding) needs no transform:

@@ -1,6 +1,6 @@
 //! Decoding to upright sRGB pixels, shrinking on load where the codec can.
 
-use super::color::{is_srgb_already, to_srgb, IccSource};
+use super::color::{to_srgb, IccSource, RgbToSrgb};
 use super::early_jpeg::RowStream;
 use super::{jpeg_decode, turns, Pixels};
 use crate::probe::check_pixels;
@@ -23,9 +23,9 @@ pub fn decode_upright(
 }
 
 /// `decode_upright`, also handing the rows to `stream` as they are made
-/// where the decoder can: a JPEG resized while decoding that needs no
-/// turning and no colour conversion. The flag says whether it did; the
-/// stream then got every row of the pixels returned.
+/// where the decoder can: an RGB JPEG resized while decoding that needs no
+/// turning (rows are converted to sRGB first). The flag says whether it
+/// did; the stream then got every row of the pixels returned.
 pub(crate) fn decode_upright_streamed(
     bytes: &[u8],
     limits: DecodeLimits,
@@ -81,11 +81,18 @@ fn decode_jpeg(
     stream: Option<&RowStream>,
 ) -> Result<(Pixels, bool), ImagingError> {
     let icc = crate::jpeg::icc_profile(bytes);
-    let rows_final = !turns(orientation) && is_srgb_already(icc.as_deref());
+    let rgb_to_srgb = RgbToSrgb::for_profile(icc.as_deref());
     // libjpeg's fatal errors unwind through the `mozjpeg` crate by design.
     let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
-        let stream = stream.filter(|_| rows_final);
-        jpeg_decode::decode(bytes, limits, orientation, width, stream)
+        let stream = stream.filter(|_| !turns(orientation));
+        jpeg_decode::decode(
+            bytes,
+            limits,
+            orientation,
+            width,
+            rgb_to_srgb.as_ref(),
+            stream,
+        )
     }));
     let decoded = match decoded {
         Ok(Ok(decoded)) => decoded,
@@ -97,16 +104,22 @@ fn decode_jpeg(
         Ok(Err(refused)) => return Err(refused),
     };
     let streamed = decoded.streamed;
-    let source = if decoded.cmyk {
+    let pixels = if decoded.cmyk {
         let mut cmyk = decoded.samples;
         if crate::jpeg::has_adobe_marker(bytes) {
             cmyk.iter_mut().for_each(|v| *v = 255 - *v);
         }
-        IccSource::Cmyk(cmyk)
+        let source = IccSource::Cmyk(cmyk);
+        to_srgb(source, icc.as_deref(), decoded.width, decoded.height)?
     } else {
-        IccSource::Rgb(decoded.samples)
+        // Converted to sRGB by the decoder.
+        Pixels {
+            width: decoded.width,
+            height: decoded.height,
+            alpha: false,
+            data: decoded.samples,
+        }
     };
-    let pixels = to_srgb(source, icc.as_deref(), decoded.width, decoded.height)?;
     Ok((pixels.oriented(orientation), streamed))
 }
 

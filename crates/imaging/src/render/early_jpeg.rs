@@ -111,8 +111,9 @@ fn encode(
 #[cfg(test)]
 mod tests {
     use super::EarlyJpeg;
+    use crate::render::color::{to_srgb, IccSource};
     use crate::render::decode::decode_upright_streamed;
-    use crate::render::{encode, EmbedOptions, Pixels, RenditionSpec};
+    use crate::render::{encode, jpeg_decode, EmbedOptions, Pixels, RenditionSpec};
     use crate::DecodeLimits;
     use photodesk_types::{PhotoMetadata, RenditionFormat};
 
@@ -173,15 +174,38 @@ mod tests {
         }
     }
 
+    /// `jpeg` carrying the Adobe RGB (1998) profile of the fixture.
+    fn with_adobe_rgb(jpeg: Vec<u8>) -> Vec<u8> {
+        use img_parts::ImageICC;
+        let fixture = include_bytes!("../../tests/fixtures/adobergb-police.jpg");
+        let icc = crate::jpeg::icc_profile(fixture).expect("the fixture has a profile");
+        let mut parts = img_parts::jpeg::Jpeg::from_bytes(jpeg.into()).unwrap();
+        parts.set_icc_profile(Some(icc.into()));
+        parts.encoder().bytes().to_vec()
+    }
+
+    #[test]
+    fn rows_in_another_profile_are_converted_as_they_stream() {
+        let jpeg = with_adobe_rgb(detailed_jpeg(1800, 2600));
+        let (pixels, streamed) = decode_streaming(&jpeg, 1, 700);
+        let streamed = streamed.expect("an upright Adobe RGB JPEG streams");
+        assert!(streamed == encoded_afterwards(&pixels));
+        // Converted chunk by chunk: the same as the whole image at once.
+        let raw = jpeg_decode::decode(&jpeg, LIMITS, 1, Some(700), None, None).unwrap();
+        let icc = crate::jpeg::icc_profile(&jpeg);
+        let source = IccSource::Rgb(raw.samples.clone());
+        let whole = to_srgb(source, icc.as_deref(), raw.width, raw.height).unwrap();
+        assert!(whole.data != raw.samples, "the profile changes the samples");
+        assert!(pixels.data == whole.data);
+    }
+
     #[test]
     fn rows_needing_more_work_are_not_streamed() {
         let jpeg = detailed_jpeg(800, 600);
-        let adobe_rgb = include_bytes!("../../tests/fixtures/adobergb-police.jpg");
         let cmyk = include_bytes!("../../tests/fixtures/cmyk-swop.jpg");
         for (what, jpeg, orientation, width) in [
             ("turned", &jpeg[..], 6, 300),
             ("full size", &jpeg[..], 1, 800),
-            ("Adobe RGB", &adobe_rgb[..], 1, 200),
             ("CMYK", &cmyk[..], 1, 200),
         ] {
             let (_, streamed) = decode_streaming(jpeg, orientation, width);

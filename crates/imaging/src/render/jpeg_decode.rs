@@ -10,6 +10,7 @@
 //! the Lanczos filter, as libvips does: closer to the target it measurably
 //! costs quality (DSSIM, `bench/`).
 
+use super::color::RgbToSrgb;
 use super::early_jpeg::RowStream;
 use super::{resize_across, resize_down_into, scaled};
 use crate::probe::{check_pixels, upright_size};
@@ -25,7 +26,7 @@ pub(crate) struct Decoded {
     pub width: u32,
     pub height: u32,
     /// Four CMYK samples per pixel as stored (Adobe's files store them
-    /// inverted), else RGB.
+    /// inverted), else RGB, in sRGB if a conversion was given.
     pub cmyk: bool,
     /// Every row was also handed to the stream given, in order.
     pub streamed: bool,
@@ -35,15 +36,17 @@ pub(crate) struct Decoded {
 const BAND_BYTES: usize = 2 << 20;
 
 /// Decodes `bytes` to `width` upright pixels wide (full size if `None` or
-/// wider than the photo), still in stored orientation. RGB rows are also
-/// handed to `stream` as they are resized, if one is given (the caller
-/// knows whether they need turning or colour conversion). libjpeg's fatal
-/// errors unwind (the `mozjpeg` crate's design); the caller catches them.
+/// wider than the photo), still in stored orientation. RGB rows are
+/// converted with `to_srgb` and then handed to `stream` as they are
+/// resized, if given (the caller knows whether they need turning). libjpeg's
+/// fatal errors unwind (the `mozjpeg` crate's design); the caller catches
+/// them.
 pub(crate) fn decode(
     bytes: &[u8],
     limits: DecodeLimits,
     orientation: u8,
     width: Option<u32>,
+    to_srgb: Option<&RgbToSrgb>,
     stream: Option<&RowStream>,
 ) -> Result<Decoded, ImagingError> {
     let mut decompress = Decompress::new_mem(bytes).map_err(corrupt)?;
@@ -76,8 +79,11 @@ pub(crate) fn decode(
     }
     .map_err(corrupt)?;
     let channels = if cmyk { 4 } else { 3 };
-    let stream = stream.filter(|_| !cmyk);
-    let (samples, streamed) = read_resized(&mut started, channels, target, stream)?;
+    let rgb = RgbRows {
+        to_srgb: to_srgb.filter(|_| !cmyk),
+        stream: stream.filter(|_| !cmyk),
+    };
+    let (samples, streamed) = read_resized(&mut started, channels, target, rgb)?;
     started.finish().map_err(corrupt)?;
     Ok(Decoded {
         samples,
@@ -100,25 +106,39 @@ fn dct_scale(upright_width: u32, out_width: u32) -> u8 {
     }
 }
 
+/// What happens to each chunk of finished RGB rows, in this order.
+#[derive(Clone, Copy)]
+struct RgbRows<'a> {
+    to_srgb: Option<&'a RgbToSrgb>,
+    stream: Option<&'a RowStream>,
+}
+
 /// All rows of `started`, resized to `target`, on a second thread as they
 /// decode: down first (fir's order for 8-bit samples, which leaves the
 /// costlier horizontal pass a fraction of the rows), then across in chunks,
-/// each also handed to `stream`. The flag says whether the stream got them
-/// (not at full size, where no resize runs beside the decode).
+/// each then converted and handed on as `rgb` says. The flag says whether
+/// the stream got them (not at full size, where no resize runs beside the
+/// decode).
 fn read_resized<R>(
     started: &mut DecompressStarted<R>,
     channels: usize,
     target: (u32, u32),
-    stream: Option<&RowStream>,
+    rgb: RgbRows,
 ) -> Result<(Vec<u8>, bool), ImagingError> {
     let (width, height) = (started.width(), started.height());
     let row_bytes = width * channels;
     if (dimension(width)?, dimension(height)?) == target {
         let mut samples = vec![0u8; row_bytes * height];
         started.read_scanlines_into(&mut samples).map_err(corrupt)?;
+        if let Some(to_srgb) = rgb.to_srgb {
+            let mut scratch = Vec::new();
+            for rows in samples.chunks_mut(row_bytes * CHUNK_ROWS) {
+                to_srgb.apply(rows, &mut scratch);
+            }
+        }
         return Ok((samples, false));
     }
-    if let Some(stream) = stream {
+    if let Some(stream) = rgb.stream {
         stream.size(target.0, target.1);
     }
     let mut out = vec![0u8; target.0 as usize * channels * target.1 as usize];
@@ -141,7 +161,8 @@ fn read_resized<R>(
         target_width: target.0,
         out: &mut out,
         out_rows: 0,
-        stream,
+        rgb,
+        scratch: Vec::new(),
     };
     std::thread::scope(|scope| -> Result<(), ImagingError> {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(1);
@@ -174,7 +195,7 @@ fn read_resized<R>(
         drop(full_tx);
         resizing.join().expect("resizing thread panicked")
     })?;
-    Ok((out, stream.is_some()))
+    Ok((out, rgb.stream.is_some()))
 }
 
 /// Output rows resized down are resized across this many at a time: each
@@ -205,7 +226,9 @@ struct RowWindow<'a> {
     out: &'a mut [u8],
     /// Output rows finished.
     out_rows: usize,
-    stream: Option<&'a RowStream>,
+    rgb: RgbRows<'a>,
+    /// Reused by the colour conversion.
+    scratch: Vec<u8>,
 }
 
 impl RowWindow<'_> {
@@ -288,7 +311,10 @@ impl RowWindow<'_> {
             let size = (self.width, dimension(pending)?);
             resize_across(&self.down, size, self.pixel_type, dest, self.target_width)?;
         }
-        if let Some(stream) = self.stream {
+        if let Some(to_srgb) = self.rgb.to_srgb {
+            to_srgb.apply(dest, &mut self.scratch);
+        }
+        if let Some(stream) = self.rgb.stream {
             stream.rows(dest);
         }
         self.out_rows += pending;
