@@ -2,8 +2,9 @@
 Pillow (with draft), on the same photos in the same run, tools alternating.
 
 Every job is one process per photo: wall time from a monotonic clock around
-it, user+sys CPU from its rusage, peak RSS from /usr/bin/time. Per photo the median over the repeats is taken; the tables
-show the median over photos of those, and ratios against libvips.
+it, user+sys CPU from its rusage, peak RSS from /usr/bin/time. Per photo the
+median over the repeats is taken; the tables show the median over photos of
+those, and ratios against libvips.
 Quality: DSSIM (lower is better) of each tool's 2048-px JPEG against one
 reference resize (Pillow, full decode, EXIF orientation, ICC to sRGB with
 LittleCMS, Lanczos).
