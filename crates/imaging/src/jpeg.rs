@@ -1,5 +1,6 @@
 //! The marker segments of a JPEG header, walked without copying: the probe
-//! needs where the scan starts, the decoder the ICC and Adobe segments.
+//! needs the frame size and where the scan starts, the decoder the ICC and
+//! Adobe segments.
 //! img-parts parses (and copies) the whole file, which is more than either
 //! needs.
 
@@ -49,6 +50,20 @@ pub(crate) fn is_complete(bytes: &[u8]) -> bool {
         .find(|segment| segment.marker == 0xDA)
         .and_then(|scan| bytes.get(scan.end..))
         .is_some_and(|scan| memchr::memmem::find(scan, &[0xFF, 0xD9]).is_some())
+}
+
+/// Width and height from the frame header (SOF0–SOF15, not the DHT, JPG
+/// and DAC markers that share the range).
+pub(crate) fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let frame = segments(bytes)
+        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))?;
+    let field = |at: usize| {
+        Some(u32::from(u16::from_be_bytes([
+            *frame.payload.get(at)?,
+            *frame.payload.get(at + 1)?,
+        ])))
+    };
+    Some((field(3)?, field(1)?))
 }
 
 /// The ICC profile from APP2 `ICC_PROFILE` segments, joined in their stated order.

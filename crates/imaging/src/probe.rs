@@ -57,10 +57,16 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
             "JPEG ends before its image data does (no end-of-image marker)".into(),
         ));
     }
-    let decoder = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_decoder()
-        .map_err(corrupt)?;
-    let (stored_width, stored_height) = decoder.dimensions();
+    let (stored_width, stored_height) = if format == ImageFormat::Jpeg {
+        // `image`'s JPEG decoder would first copy the whole file.
+        crate::jpeg::frame_size(bytes)
+            .ok_or_else(|| ImagingError::Corrupt("JPEG has no frame header".into()))?
+    } else {
+        ImageReader::with_format(Cursor::new(bytes), format)
+            .into_decoder()
+            .map_err(corrupt)?
+            .dimensions()
+    };
     check_pixels(stored_width, stored_height, limits)?;
     Ok(Probed {
         media_type,

@@ -5,7 +5,7 @@ use super::embed::{self, EmbedOptions};
 use super::{Pixels, RenditionSpec};
 use crate::ImagingError;
 use mozjpeg::compress::CompressStarted;
-use mozjpeg::{ColorSpace, Compress};
+use mozjpeg::{ColorSpace, Compress, Scan};
 use photodesk_types::{PhotoMetadata, RenditionFormat};
 use std::panic;
 
@@ -83,9 +83,9 @@ fn progressive_jpeg(rgb: &[u8], pixels: &Pixels, quality: u8) -> std::io::Result
 
 /// libjpeg-turbo's own output (MozJPEG's "fastest" profile: standard
 /// quantisation tables, no trellis, as libvips and Pillow write), 4:2:0,
-/// progressive with optimised Huffman tables, ready for `width` × `height`
-/// RGB rows. Trellis quantisation was measured: about 10× the encode time
-/// (shared/STACK.md).
+/// progressive in [`SCANS`] with optimised Huffman tables, ready for
+/// `width` × `height` RGB rows. Trellis quantisation was measured: about
+/// 10× the encode time (shared/STACK.md).
 pub(crate) fn jpeg_compressor(
     width: u32,
     height: u32,
@@ -97,8 +97,37 @@ pub(crate) fn jpeg_compressor(
     compress.set_quality(f32::from(quality));
     compress.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
     compress.set_progressive_mode();
+    compress.set_scan_script(&SCANS);
     compress.set_optimize_coding(true);
     compress.start_compress(Vec::new())
+}
+
+/// The progressive scans, in the order a browser paints them: the DC of
+/// each component (one scan each, so Cb and Cr get Huffman tables of their
+/// own), the lowest luma AC band at half precision, the chroma AC whole,
+/// the rest of the luma AC at half precision, then the last luma bit.
+/// libjpeg's default script (`jpeg_simple_progression`, which libvips and
+/// Pillow write) has 10 scans, refining the DC and the chroma too: those
+/// refinement scans are the costliest to code and save little. Measured
+/// with cjpeg on three 2048-px photos: 1 % smaller files and a fifth less
+/// encoding time. The coefficients, and so the decoded pixels, are the same.
+const SCANS: [Scan; 8] = [
+    scan(&[0], (0, 0), (0, 0)),
+    scan(&[1], (0, 0), (0, 0)),
+    scan(&[2], (0, 0), (0, 0)),
+    scan(&[0], (1, 5), (0, 1)),
+    scan(&[2], (1, 63), (0, 0)),
+    scan(&[1], (1, 63), (0, 0)),
+    scan(&[0], (6, 63), (0, 1)),
+    scan(&[0], (1, 63), (1, 0)),
+];
+
+const fn scan(components: &'static [u8], spectral: (u8, u8), approximation: (u8, u8)) -> Scan {
+    Scan {
+        components,
+        spectral,
+        approximation,
+    }
 }
 
 /// libjpeg's fatal error, which the `mozjpeg` crate unwinds with.
@@ -117,4 +146,54 @@ fn flatten_on_white(rgba: &[u8]) -> Vec<u8> {
             [0, 1, 2].map(|i| ((u16::from(p[i]) * a + 255 * (255 - a) + 127) / 255) as u8)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jpeg_compressor;
+    use image::RgbImage;
+    use mozjpeg::{ColorSpace, Compress};
+
+    fn start_of_scans(jpeg: &[u8]) -> usize {
+        // Entropy-coded data stuffs every FF with 00, so FF DA is a marker.
+        jpeg.windows(2).filter(|w| w == &[0xFF, 0xDA]).count()
+    }
+
+    fn decoded(jpeg: &[u8]) -> RgbImage {
+        image::load_from_memory(jpeg).unwrap().to_rgb8()
+    }
+
+    #[test]
+    fn our_scan_script_codes_the_same_pixels_as_libjpegs_default() {
+        // Odd sides: partial blocks at the right and bottom edges.
+        let (width, height) = (301, 203);
+        let rgb: Vec<u8> = (0..width * height)
+            .flat_map(|i| {
+                let (x, y) = (i % width, i / width);
+                [
+                    (x * 5 % 256) as u8,
+                    ((x + y) % 97) as u8 * 2,
+                    (y * 3 % 256) as u8,
+                ]
+            })
+            .collect();
+        let mut ours = jpeg_compressor(width as u32, height as u32, 82).unwrap();
+        ours.write_scanlines(&rgb).unwrap();
+        let ours = ours.finish().unwrap();
+
+        let mut compress = Compress::new(ColorSpace::JCS_RGB);
+        compress.set_fastest_defaults();
+        compress.set_size(width, height);
+        compress.set_quality(82.0);
+        compress.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+        compress.set_progressive_mode();
+        compress.set_optimize_coding(true);
+        let mut default = compress.start_compress(Vec::new()).unwrap();
+        default.write_scanlines(&rgb).unwrap();
+        let default = default.finish().unwrap();
+
+        assert_eq!(start_of_scans(&ours), 8);
+        assert_eq!(start_of_scans(&default), 10);
+        assert!(decoded(&ours) == decoded(&default));
+    }
 }

@@ -164,6 +164,7 @@ fn read_resized<R>(
         rgb,
         scratch: Vec::new(),
     };
+    window.reserve(band_rows);
     std::thread::scope(|scope| -> Result<(), ImagingError> {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(1);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
@@ -247,6 +248,17 @@ impl RowWindow<'_> {
     fn end_needed(&self, row: usize) -> usize {
         let centre = (row as f64 + 0.5) * self.scale;
         (centre + self.reach()).ceil() as usize + 1
+    }
+
+    /// Room for the most rows the window and the rows resized down hold at
+    /// once, so neither grows (copying and faulting in new pages) while the
+    /// photo decodes in bands of `band_rows`.
+    fn reserve(&mut self, band_rows: usize) {
+        let kept = 2 * self.reach().ceil() as usize + 4;
+        self.rows.reserve((band_rows + kept) * self.row_bytes);
+        let made_per_band = (band_rows as f64 / self.scale).ceil() as usize;
+        self.down
+            .reserve((CHUNK_ROWS + made_per_band) * self.row_bytes);
     }
 
     fn out_height(&self) -> usize {
