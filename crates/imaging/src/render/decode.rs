@@ -120,7 +120,7 @@ fn decode_jpeg(
             data: decoded.samples,
         }
     };
-    Ok((pixels.oriented(orientation), streamed))
+    Ok((pixels, streamed))
 }
 
 /// PNG, WebP, GIF, TIFF (and JPEGs libjpeg gave up on) through `image`,

@@ -12,6 +12,7 @@
 
 use super::color::RgbToSrgb;
 use super::early_jpeg::RowStream;
+use super::turn::Turn;
 use super::{resize_across, resize_down_into, scaled};
 use crate::probe::{check_pixels, upright_size};
 use crate::{DecodeLimits, ImagingError};
@@ -20,7 +21,7 @@ use mozjpeg::decompress::DecompressStarted;
 use mozjpeg::{ColorSpace, Decompress};
 use std::sync::mpsc;
 
-/// Samples of one decoded, resized JPEG, in its stored orientation.
+/// Samples of one decoded, resized JPEG, upright.
 pub(crate) struct Decoded {
     pub samples: Vec<u8>,
     pub width: u32,
@@ -36,9 +37,9 @@ pub(crate) struct Decoded {
 const BAND_BYTES: usize = 2 << 20;
 
 /// Decodes `bytes` to `width` upright pixels wide (full size if `None` or
-/// wider than the photo), still in stored orientation. RGB rows are
-/// converted with `to_srgb` and then handed to `stream` as they are
-/// resized, if given (the caller knows whether they need turning). libjpeg's
+/// wider than the photo), turned upright by EXIF `orientation`. RGB rows
+/// are converted with `to_srgb` and then handed to `stream` as they are
+/// resized, if given (the caller passes none for turned photos). libjpeg's
 /// fatal errors unwind (the `mozjpeg` crate's design); the caller catches
 /// them.
 pub(crate) fn decode(
@@ -83,12 +84,14 @@ pub(crate) fn decode(
         to_srgb: to_srgb.filter(|_| !cmyk),
         stream: stream.filter(|_| !cmyk),
     };
-    let (samples, streamed) = read_resized(&mut started, channels, target, rgb)?;
+    let turn = Turn::of(orientation, target);
+    let (samples, streamed) = read_resized(&mut started, channels, target, rgb, turn)?;
     started.finish().map_err(corrupt)?;
+    let (width, height) = turn.map_or(target, |turn| turn.upright());
     Ok(Decoded {
         samples,
-        width: target.0,
-        height: target.1,
+        width,
+        height,
         cmyk,
         streamed,
     })
@@ -116,14 +119,15 @@ struct RgbRows<'a> {
 /// All rows of `started`, resized to `target`, on a second thread as they
 /// decode: down first (fir's order for 8-bit samples, which leaves the
 /// costlier horizontal pass a fraction of the rows), then across in chunks,
-/// each then converted and handed on as `rgb` says. The flag says whether
-/// the stream got them (not at full size, where no resize runs beside the
-/// decode).
+/// each then converted and handed on as `rgb` says, and placed upright by
+/// `turn`. The flag says whether the stream got them (not at full size,
+/// where no resize runs beside the decode).
 fn read_resized<R>(
     started: &mut DecompressStarted<R>,
     channels: usize,
     target: (u32, u32),
     rgb: RgbRows,
+    turn: Option<Turn>,
 ) -> Result<(Vec<u8>, bool), ImagingError> {
     let (width, height) = (started.width(), started.height());
     let row_bytes = width * channels;
@@ -135,6 +139,11 @@ fn read_resized<R>(
             for rows in samples.chunks_mut(row_bytes * CHUNK_ROWS) {
                 to_srgb.apply(rows, &mut scratch);
             }
+        }
+        if let Some(turn) = turn {
+            let mut upright = vec![0u8; samples.len()];
+            turn.place(&samples, 0, channels, &mut upright);
+            samples = upright;
         }
         return Ok((samples, false));
     }
@@ -163,6 +172,8 @@ fn read_resized<R>(
         out_rows: 0,
         rgb,
         scratch: Vec::new(),
+        turn,
+        turning: Vec::new(),
     };
     window.reserve(band_rows);
     std::thread::scope(|scope| -> Result<(), ImagingError> {
@@ -230,6 +241,9 @@ struct RowWindow<'a> {
     rgb: RgbRows<'a>,
     /// Reused by the colour conversion.
     scratch: Vec<u8>,
+    /// Finished rows go here first if they are then placed upright.
+    turn: Option<Turn>,
+    turning: Vec<u8>,
 }
 
 impl RowWindow<'_> {
@@ -313,14 +327,35 @@ impl RowWindow<'_> {
         Ok(())
     }
 
-    /// The `pending` rows resized down, resized across into the output.
+    /// The `pending` rows resized down, resized across into the output
+    /// (straight into place, or through `turning` if they are turned).
     fn resize_across(&mut self, pending: usize) -> Result<(), ImagingError> {
         let out_row_bytes = self.target_width as usize * self.pixel_type.size();
-        let dest = &mut self.out[self.out_rows * out_row_bytes..][..pending * out_row_bytes];
+        if let Some(turn) = self.turn {
+            let mut turning = std::mem::take(&mut self.turning);
+            turning.resize(pending * out_row_bytes, 0);
+            self.finish_rows(&mut turning)?;
+            turn.place(&turning, self.out_rows, self.pixel_type.size(), self.out);
+            self.turning = turning;
+        } else {
+            let out = std::mem::take(&mut self.out);
+            let dest = &mut out[self.out_rows * out_row_bytes..][..pending * out_row_bytes];
+            let finished = self.finish_rows(dest);
+            self.out = out;
+            finished?;
+        }
+        self.out_rows += pending;
+        self.down.clear();
+        Ok(())
+    }
+
+    /// The rows resized down, resized across into `dest`, then converted
+    /// and streamed as `rgb` says.
+    fn finish_rows(&mut self, dest: &mut [u8]) -> Result<(), ImagingError> {
         if self.target_width == self.width {
             dest.copy_from_slice(&self.down);
         } else {
-            let size = (self.width, dimension(pending)?);
+            let size = (self.width, dimension(self.down.len() / self.row_bytes)?);
             resize_across(&self.down, size, self.pixel_type, dest, self.target_width)?;
         }
         if let Some(to_srgb) = self.rgb.to_srgb {
@@ -329,8 +364,6 @@ impl RowWindow<'_> {
         if let Some(stream) = self.rgb.stream {
             stream.rows(dest);
         }
-        self.out_rows += pending;
-        self.down.clear();
         Ok(())
     }
 }
@@ -345,7 +378,53 @@ fn corrupt(err: impl std::fmt::Display) -> ImagingError {
 
 #[cfg(test)]
 mod tests {
-    use super::dct_scale;
+    use super::{dct_scale, decode};
+    use crate::render::Pixels;
+    use crate::DecodeLimits;
+
+    #[test]
+    fn rows_turned_as_they_are_resized_equal_the_image_turned_afterwards() {
+        let limits = DecodeLimits {
+            max_pixels: 10_000_000,
+            max_file_bytes: 10_000_000,
+        };
+        // Wide enough for bands of under 500 rows: several bands and chunks.
+        let jpeg = crate::test_jpeg(1600, 900, |x, y| {
+            [
+                (x % 251) as u8,
+                ((x * 7 + y * 3) % 64) as u8 * 3,
+                (y % 200) as u8,
+            ]
+        });
+        for o in 1..=8 {
+            // Full size (turned after reading) and resized (turned by chunk).
+            for (upright_width, stored_width) in [(None, None), (Some(800), Some(800))] {
+                let (upright_width, stored_width) = if o >= 5 {
+                    (upright_width.map(|_| 450), stored_width)
+                } else {
+                    (upright_width, stored_width)
+                };
+                let turned = decode(&jpeg, limits, o, upright_width, None, None).unwrap();
+                let stored = decode(&jpeg, limits, 1, stored_width, None, None).unwrap();
+                let afterwards = Pixels {
+                    width: stored.width,
+                    height: stored.height,
+                    alpha: false,
+                    data: stored.samples,
+                }
+                .oriented(o);
+                assert_eq!(
+                    (turned.width, turned.height),
+                    (afterwards.width, afterwards.height),
+                    "orientation {o}, {upright_width:?} px"
+                );
+                assert!(
+                    turned.samples == afterwards.data,
+                    "orientation {o}, {upright_width:?} px"
+                );
+            }
+        }
+    }
 
     #[test]
     fn dct_scale_leaves_a_factor_of_two_for_the_filter() {

@@ -9,12 +9,14 @@ mod embed;
 mod encode;
 mod hashes;
 mod jpeg_decode;
+mod turn;
 
 pub use decode::decode_upright;
 use decode::decode_upright_streamed;
 use early_jpeg::EarlyJpeg;
 pub use embed::EmbedOptions;
 pub use hashes::{perceptual_distance, perceptual_hash, placeholder};
+use turn::Turn;
 
 use crate::{DecodeLimits, ImagingError};
 use fast_image_resize::images::{Image, ImageRef};
@@ -142,26 +144,17 @@ pub struct Rendered {
 
 impl Pixels {
     /// Applies EXIF orientation `o` (1–8), so the pixels stand as the
-    /// photographer held the camera. Our own: `image`'s rotations go pixel
-    /// by pixel through its generic interface and took a tenth of a
-    /// portrait photo's rendering time; this copies in cache-sized tiles.
+    /// photographer held the camera.
     pub(crate) fn oriented(self, o: u8) -> Pixels {
-        if !turns(o) {
+        let Some(turn) = Turn::of(o, (self.width, self.height)) else {
             return self;
-        }
-        let (out_w, out_h) = if o >= 5 {
-            (self.height, self.width)
-        } else {
-            (self.width, self.height)
         };
-        let data = if self.alpha {
-            turned::<4>(&self.data, (self.width, self.height), o)
-        } else {
-            turned::<3>(&self.data, (self.width, self.height), o)
-        };
+        let mut data = vec![0u8; self.data.len()];
+        turn.place(&self.data, 0, if self.alpha { 4 } else { 3 }, &mut data);
+        let (width, height) = turn.upright();
         Pixels {
-            width: out_w,
-            height: out_h,
+            width,
+            height,
             alpha: self.alpha,
             data,
         }
@@ -298,41 +291,6 @@ fn lanczos(
 
 fn resize_failed(err: impl std::fmt::Display) -> ImagingError {
     ImagingError::Corrupt(format!("resize: {err}"))
-}
-
-/// `data`, pixels of `N` bytes in a `w` × `h` image, in orientation `o`
-/// (2–8) made upright. `N` is a constant so each pixel is one fixed-size
-/// move: copied as a slice of run-time length, every pixel was a call to
-/// `memcpy`, a tenth of a turned photo's time.
-fn turned<const N: usize>(data: &[u8], (w, h): (u32, u32), o: u8) -> Vec<u8> {
-    let (w, h) = (w as usize, h as usize);
-    let (out_w, out_h) = if o >= 5 { (h, w) } else { (w, h) };
-    // Where output pixel (x, y) comes from in the stored image.
-    let source = |x: usize, y: usize| match o {
-        2 => (w - 1 - x, y),
-        3 => (w - 1 - x, h - 1 - y),
-        4 => (x, h - 1 - y),
-        5 => (y, x),
-        6 => (y, h - 1 - x),
-        7 => (w - 1 - y, h - 1 - x),
-        _ => (w - 1 - y, x),
-    };
-    const TILE: usize = 64;
-    let mut out = vec![0u8; data.len()];
-    for tile_y in (0..out_h).step_by(TILE) {
-        for tile_x in (0..out_w).step_by(TILE) {
-            for y in tile_y..(tile_y + TILE).min(out_h) {
-                for x in tile_x..(tile_x + TILE).min(out_w) {
-                    let (sx, sy) = source(x, y);
-                    let from = (sy * w + sx) * N;
-                    let pixel: [u8; N] = data[from..from + N].try_into().expect("N bytes");
-                    let to = (y * out_w + x) * N;
-                    out[to..to + N].copy_from_slice(&pixel);
-                }
-            }
-        }
-    }
-    out
 }
 
 /// True if EXIF orientation `o` moves pixels; any other value means upright.
