@@ -114,14 +114,36 @@ test('without JavaScript every slide and caption shows, and slide URLs scroll to
   await page.close();
 
   const slide = await open(`/stories/${SLUG}/10`, { javascript: false });
-  const state = await slide.evaluate(() => ({
-    focused: document.activeElement.id,
-    top: document.getElementById('slide-10').getBoundingClientRect().top,
-  }));
+  const state = await slide10(slide);
   assert.equal(state.focused, 'slide-10');
   assert.ok(state.top >= -1 && state.top < 200, `slide 10 at the top of the view, top=${state.top}`);
   await slide.close();
+
+  // Photos still loading keep their size: the slide link lands on its slide
+  // even if it scrolls before any photo arrives (here none ever does).
+  const waiting = await site.browser.newPage();
+  await waiting.setJavaScriptEnabled(false);
+  await waiting.setViewport({ width: 1280, height: 900 });
+  await waiting.setRequestInterception(true);
+  waiting.on('request', (r) => { if (r.resourceType() !== 'image') r.continue(); });
+  await waiting.goto(`${site.base}/stories/${SLUG}/10`, { waitUntil: 'domcontentloaded' });
+  let held = await slide10(waiting);
+  for (let tries = 0; tries < 40 && held.focused !== 'slide-10'; tries += 1) {
+    await new Promise((done) => setTimeout(done, 50));
+    held = await slide10(waiting);
+  }
+  assert.equal(held.focused, 'slide-10');
+  assert.ok(held.top >= -1 && held.top < 200, `photos loading: slide 10 at the top, top=${held.top}`);
+  await waiting.close();
 });
+
+/** Which element has focus, and where slide 10 is in the view. */
+function slide10(page) {
+  return page.evaluate(() => ({
+    focused: document.activeElement.id,
+    top: document.getElementById('slide-10').getBoundingClientRect().top,
+  }));
+}
 
 test('the full-screen viewer: open, zoom, trap focus, close by Escape and by Back', async () => {
   const page = await open(`/stories/${SLUG}/3`);
