@@ -241,8 +241,9 @@ struct RowWindow<'a> {
     rgb: RgbRows<'a>,
     /// Reused by the colour conversion.
     scratch: Vec<u8>,
-    /// Finished rows go here first if they are then placed upright.
+    /// How finished rows are placed upright, if the photo is turned.
     turn: Option<Turn>,
+    /// Finished rows of a turned photo, before they are placed.
     turning: Vec<u8>,
 }
 
