@@ -170,6 +170,40 @@ mod tests {
         }
     }
 
+    /// `jpeg`'s header segments (whole, marker included) rearranged by
+    /// `arrange`, the scan data after them unchanged.
+    fn rearranged(jpeg: &[u8], arrange: impl Fn(&mut Vec<(u8, &[u8])>)) -> Vec<u8> {
+        let segments: Vec<_> = crate::jpeg::segments(jpeg).collect();
+        let scan_start = segments.last().unwrap().end;
+        let mut header: Vec<(u8, &[u8])> = segments
+            .iter()
+            .map(|s| (s.marker, &jpeg[s.end - s.payload.len() - 4..s.end]))
+            .collect();
+        arrange(&mut header);
+        let mut out = jpeg[..2].to_vec();
+        header
+            .iter()
+            .for_each(|(_, bytes)| out.extend_from_slice(bytes));
+        out.extend_from_slice(&jpeg[scan_start..]);
+        out
+    }
+
+    #[test]
+    fn jpeg_size_comes_from_the_frame_header_wherever_it_is() {
+        let whole = jpeg(64, 32);
+        // Huffman tables (C4, in the SOF range) before the frame header.
+        let tables_first = rearranged(&whole, |h| h.sort_by_key(|(m, _)| *m != 0xC4));
+        assert_eq!(tables_first.len(), whole.len());
+        let probed = probe(&tables_first, GENEROUS).unwrap();
+        assert_eq!((probed.stored_width, probed.stored_height), (64, 32));
+        let frameless = rearranged(&whole, |h| h.retain(|(m, _)| *m != 0xC0));
+        let err = probe(&frameless, GENEROUS).unwrap_err();
+        assert!(
+            matches!(err, ImagingError::Corrupt(ref m) if m.contains("frame header")),
+            "{err:?}"
+        );
+    }
+
     #[test]
     fn limits_are_checked_from_the_header() {
         let small = jpeg(100, 100);
