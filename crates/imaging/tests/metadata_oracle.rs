@@ -245,6 +245,148 @@ fn iim_and_xmp_in_sync_and_out_of_sync() {
 }
 
 #[test]
+fn stale_bytes_after_the_xmp_trailer() {
+    // An XMP packet updated in place over a longer one, as Lightroom leaves
+    // it: the old packet's tail follows the new trailer, in the same APP1.
+    let dir = tempfile::tempdir().unwrap();
+    let path = tagged(
+        dir.path(),
+        "stale.jpg",
+        &["-XMP-dc:Description=Fresh caption", "-XMP-dc:Creator=Ann"],
+    );
+    let mut bytes = std::fs::read(&path).unwrap();
+    let trailer = b"<?xpacket end='w'?>";
+    let at = bytes
+        .windows(trailer.len())
+        .position(|w| w == trailer)
+        .unwrap();
+    let stale = b"<?xpacket end='w'?>li>\n </rdf:Bag></mwg-rs:RegionList>";
+    let padding = at - stale.len();
+    assert!(bytes[padding..at].iter().all(|b| b.is_ascii_whitespace()));
+    bytes[padding..at].copy_from_slice(stale);
+    bytes[at..at + trailer.len()].fill(b' ');
+    std::fs::write(&path, bytes).unwrap();
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(ours.caption.as_deref(), Some("Fresh caption"));
+    assert_eq!(ours.creator, ["Ann"]);
+}
+
+#[test]
+fn a_malformed_xmp_date_gives_way_to_the_iim_date() {
+    // Seen in the wild (GIMP): two dates in XMP photoshop:DateCreated.
+    // ExifTool passes the text through; a page must not publish it.
+    // ExifTool refuses to write such a date, so the packet is written whole.
+    let dir = tempfile::tempdir().unwrap();
+    let packet = dir.path().join("dates.xmp");
+    std::fs::write(
+        &packet,
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"
+ photoshop:DateCreated="2009-09-09T17:00:00, 2009-09-09"/></rdf:RDF></x:xmpmeta>"#,
+    )
+    .unwrap();
+    let xmp = format!("-xmp<={}", packet.display());
+    let xmp_only = tagged(dir.path(), "xmp-date.jpg", &[&xmp]);
+    let both = tagged(
+        dir.path(),
+        "dates.jpg",
+        &[
+            &xmp,
+            "-IPTC:DateCreated=2009:09:09",
+            "-IPTC:TimeCreated=17:00:00+00:00",
+        ],
+    );
+    assert_eq!(
+        oracle(&both)["DateTimeOriginal"],
+        "2009:09:09T17:00:00, 2009:09:09"
+    );
+    let read = |path: &Path| read_metadata(std::fs::read(path).unwrap().into()).date_created;
+    assert_eq!(read(&both).as_deref(), Some("2009-09-09T17:00:00+00:00"));
+    assert_eq!(read(&xmp_only), None);
+}
+
+#[test]
+fn png_webp_and_tiff_carry_the_same_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["tagged.png", "tagged.webp", "tagged.tif"] {
+        let path = tagged(
+            dir.path(),
+            name,
+            &[
+                "-codedcharacterset=utf8",
+                "-XMP-dc:Description=Подпись 说明",
+                "-XMP-dc:Creator=Анна",
+                "-XMP-photoshop:Credit=Agency",
+                "-XMP-iptcCore:AltTextAccessibility=Two people at a desk.",
+                "-XMP-dc:Subject=键",
+                "-EXIF:Orientation#=8",
+                "-EXIF:Make=Canon",
+            ],
+        );
+        let ours = assert_matches_exiftool(&path);
+        assert_eq!(ours.caption.as_deref(), Some("Подпись 说明"), "{name}");
+        assert_eq!(ours.orientation, 8, "{name}");
+        assert_eq!(ours.camera_make.as_deref(), Some("Canon"), "{name}");
+    }
+    // A TIFF keeps IIM in a tag of its own (33723), typed LONG by Photoshop
+    // and ExifTool.
+    let iim = tagged(
+        dir.path(),
+        "iim.tif",
+        &[
+            "-codedcharacterset=utf8",
+            "-IPTC:Caption-Abstract=Только IIM",
+            "-IPTC:Keywords=a",
+            "-IPTC:Keywords=б",
+        ],
+    );
+    let ours = assert_matches_exiftool(&iim);
+    assert_eq!(ours.keywords, ["a", "б"]);
+}
+
+/// A PNG whose XMP is a deflated iTXt chunk (ExifTool writes it plain).
+fn png_with_deflated_xmp(path: &Path, xmp: &[u8]) {
+    use std::io::Write;
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(16, 8, image::Rgb([1, 2, 3]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let mut png = img_parts::png::Png::from_bytes(png.into()).unwrap();
+    let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate.write_all(xmp).unwrap();
+    let mut contents = b"XML:com.adobe.xmp\0\x01\0\0\0".to_vec();
+    contents.extend(deflate.finish().unwrap());
+    png.chunks_mut()
+        .insert(1, img_parts::png::PngChunk::new(*b"iTXt", contents.into()));
+    let mut file = std::fs::File::create(path).unwrap();
+    img_parts::ImageEncoder::from(png)
+        .write_to(&mut file)
+        .unwrap();
+}
+
+#[test]
+fn deflated_xmp_in_png_is_read_and_a_bomb_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deflated.png");
+    let xmp = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:description><rdf:Alt><rdf:li xml:lang="x-default">Сжатая подпись</rdf:li></rdf:Alt></dc:description>
+</rdf:Description></rdf:RDF></x:xmpmeta>"#;
+    png_with_deflated_xmp(&path, xmp.as_bytes());
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(ours.caption.as_deref(), Some("Сжатая подпись"));
+
+    // The same packet padded with 20 MB of white space (deflated to 20 KB):
+    // still XML, but past the 16 MB inflation limit, so not read at all.
+    let bomb = dir.path().join("bomb.png");
+    let mut padded = xmp.as_bytes().to_vec();
+    padded.resize(padded.len() + (20 << 20), b' ');
+    png_with_deflated_xmp(&bomb, &padded);
+    let read = read_metadata(std::fs::read(&bomb).unwrap().into());
+    assert_eq!(read.caption, None);
+}
+
+#[test]
 fn exif_values_win_when_present() {
     let dir = tempfile::tempdir().unwrap();
     let path = tagged(

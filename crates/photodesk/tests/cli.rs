@@ -392,6 +392,22 @@ fn render_makes_each_width_and_refuses_bad_input() {
     // Never upscaled: 2048 becomes the photo's own 300.
     assert_eq!(names, ["photo-300.webp", "photo-64.webp"]);
 
+    // Two inputs with one stem would overwrite each other: refused before
+    // anything is written.
+    let twin = dir.path().join("photo.jpeg");
+    std::fs::write(&twin, photo_jpeg(40, 30, 3)).unwrap();
+    let twins_out = dir.path().join("twins");
+    photodesk(&dir.path().join("unused"))
+        .args(["render", "--out"])
+        .arg(&twins_out)
+        .args([&photo, &twin])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "would both be written as photo-<width>.<format>",
+        ));
+    assert!(!twins_out.exists());
+
     let junk = dir.path().join("junk.jpg");
     std::fs::write(&junk, b"junk").unwrap();
     photodesk(&dir.path().join("unused"))

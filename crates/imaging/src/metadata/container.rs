@@ -8,6 +8,8 @@ use img_parts::jpeg::Jpeg;
 use img_parts::png::Png;
 use img_parts::webp::WebP;
 use img_parts::ImageEXIF;
+use std::borrow::Cow;
+use std::io::Read;
 
 const XMP_APP1: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 const PHOTOSHOP_APP13: &[u8] = b"Photoshop 3.0\0";
@@ -38,6 +40,8 @@ pub fn find_blocks(data: Bytes) -> Blocks {
             .unwrap_or_default()
     } else if bytes.starts_with(b"RIFF") {
         WebP::from_bytes(data).map(webp_blocks).unwrap_or_default()
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        tiff_blocks(data)
     } else if crate::heif::media_type(bytes).is_some() {
         let (exif, xmp) = crate::heif::metadata(bytes);
         Blocks {
@@ -70,7 +74,13 @@ fn jpeg_blocks(jpeg: Jpeg) -> Blocks {
             _ => {}
         }
     }
-    for (id, data) in photoshop_resources(&photoshop) {
+    read_photoshop_resources(&photoshop, &mut blocks);
+    blocks
+}
+
+/// IIM and its digest from Photoshop image resources, wherever they are kept.
+fn read_photoshop_resources(resources: &[u8], blocks: &mut Blocks) {
+    for (id, data) in photoshop_resources(resources) {
         match id {
             RESOURCE_IPTC if blocks.iim.is_none() => {
                 blocks.iim = Some(Bytes::copy_from_slice(data))
@@ -79,30 +89,82 @@ fn jpeg_blocks(jpeg: Jpeg) -> Blocks {
             _ => {}
         }
     }
+}
+
+/// A TIFF is its own EXIF; XMP, IIM and Photoshop's resources are tags of
+/// its first IFD (700, 33723, 34377).
+fn tiff_blocks(data: Bytes) -> Blocks {
+    let Ok(tiff) = exif::Reader::new().read_raw(data.to_vec()) else {
+        return Blocks::default();
+    };
+    let tag_bytes = |number: u16| -> Option<Vec<u8>> {
+        let field = tiff.get_field(exif::Tag(exif::Context::Tiff, number), exif::In::PRIMARY)?;
+        match &field.value {
+            exif::Value::Byte(bytes) | exif::Value::Undefined(bytes, _) => Some(bytes.clone()),
+            // Photoshop writes IPTC-NAA typed LONG: the bytes in file order.
+            exif::Value::Long(longs) => Some(
+                longs
+                    .iter()
+                    .flat_map(|l| match tiff.little_endian() {
+                        true => l.to_le_bytes(),
+                        false => l.to_be_bytes(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    let mut blocks = Blocks {
+        xmp: tag_bytes(700).map(|xmp| String::from_utf8_lossy(&xmp).into_owned()),
+        iim: tag_bytes(33723).map(Bytes::from),
+        ..Blocks::default()
+    };
+    if let Some(resources) = tag_bytes(34377) {
+        read_photoshop_resources(&resources, &mut blocks);
+    }
+    blocks.exif = Some(data);
     blocks
 }
 
+/// XMP in PNG is an iTXt chunk, its text optionally deflated. (IIM in
+/// ImageMagick's "Raw profile" text is not a standard place: ExifTool's MWG
+/// reading ignores it too.)
 fn png_blocks(png: Png) -> Blocks {
     let xmp = png.chunks_by_type(*b"iTXt").find_map(|chunk| {
         // keyword\0 compression-flag compression-method language\0 translated\0 text
-        let contents = chunk.contents();
-        let rest = contents
+        let rest = chunk
+            .contents()
             .strip_prefix(PNG_XMP_KEYWORD)?
             .strip_prefix(b"\0")?;
-        let (&compressed, rest) = rest.split_first()?;
-        if compressed != 0 {
+        let [compressed, _method, rest @ ..] = rest else {
             return None;
-        }
-        let rest = rest.get(1..)?;
+        };
         let rest = &rest[rest.iter().position(|&b| b == 0)? + 1..];
         let text = &rest[rest.iter().position(|&b| b == 0)? + 1..];
-        Some(String::from_utf8_lossy(text).into_owned())
+        let text = match compressed {
+            0 => Cow::Borrowed(text),
+            _ => Cow::Owned(inflate(text)?),
+        };
+        Some(String::from_utf8_lossy(&text).into_owned())
     });
     Blocks {
         exif: png.exif(),
         xmp,
         ..Blocks::default()
     }
+}
+
+/// Largest inflated XMP accepted: a few kilobytes is usual, and a deflated
+/// chunk can otherwise expand a thousandfold.
+const MAX_INFLATED_BYTES: u64 = 16 << 20;
+
+fn inflate(deflated: &[u8]) -> Option<Vec<u8>> {
+    let mut text = Vec::new();
+    flate2::read::ZlibDecoder::new(deflated)
+        .take(MAX_INFLATED_BYTES + 1)
+        .read_to_end(&mut text)
+        .ok()?;
+    (text.len() as u64 <= MAX_INFLATED_BYTES).then_some(text)
 }
 
 fn webp_blocks(webp: WebP) -> Blocks {

@@ -22,15 +22,13 @@ pub fn parse(tiff: &[u8]) -> Option<ExifFields> {
     let exif = Reader::new().read_raw(tiff.to_vec()).ok()?;
     let text = |tag: Tag| -> Option<String> {
         let field = exif.get_field(tag, In::PRIMARY)?;
+        // Only the first NUL-terminated string counts, as in ExifTool:
+        // cameras leave stale bytes after it (a Nokia N9 writes "Nokia\02").
         let Value::Ascii(ref parts) = field.value else {
             return None;
         };
-        let joined = parts
-            .iter()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let trimmed = joined.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+        let first = String::from_utf8_lossy(parts.first()?);
+        let trimmed = first.trim_matches(|c: char| c == '\0' || c.is_whitespace());
         (!trimmed.is_empty()).then(|| trimmed.to_owned())
     };
     let orientation = exif
@@ -105,7 +103,27 @@ fn gps(exif: &exif::Exif) -> Option<Gps> {
 
 #[cfg(test)]
 mod tests {
-    use super::exif_date_to_iso;
+    use super::{exif_date_to_iso, parse};
+
+    /// A little-endian TIFF with one IFD holding Make as `value`.
+    fn tiff_with_make(value: &[u8]) -> Vec<u8> {
+        let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();
+        tiff.extend_from_slice(&0x010f_u16.to_le_bytes());
+        tiff.extend_from_slice(&2_u16.to_le_bytes()); // ASCII
+        tiff.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        tiff.extend_from_slice(&26_u32.to_le_bytes()); // value offset
+        tiff.extend_from_slice(&0_u32.to_le_bytes()); // no next IFD
+        tiff.extend_from_slice(value);
+        tiff
+    }
+
+    #[test]
+    fn ascii_values_end_at_the_first_nul() {
+        let make = |value: &[u8]| parse(&tiff_with_make(value)).unwrap().make;
+        assert_eq!(make(b"Nokia\x002").as_deref(), Some("Nokia"));
+        assert_eq!(make(b"  Canon  \0").as_deref(), Some("Canon"));
+        assert_eq!(make(b"\0Stale\0"), None);
+    }
 
     #[test]
     fn exif_dates_become_iso() {

@@ -18,7 +18,7 @@ mod xmp;
 use iptc::Iim;
 use md5::{Digest, Md5};
 use photodesk_types::PhotoMetadata;
-use xmp::{Xmp, DC, IPTC_CORE, PHOTOSHOP, XMP_RIGHTS};
+use xmp::{Xmp, AUX, DC, EXIF_EX, IPTC_CORE, PHOTOSHOP, TIFF, XMP_RIGHTS};
 
 /// Longest text kept from any one field; hostile files can carry megabytes.
 const MAX_FIELD_CHARS: usize = 20_000;
@@ -102,7 +102,10 @@ pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
         .as_deref()
         .filter(|d| !is_camera_boilerplate(d));
     let date_from_iptc = || {
-        let xmp_date = x.first(PHOTOSHOP, "DateCreated").and_then(clean);
+        let xmp_date = x
+            .first(PHOTOSHOP, "DateCreated")
+            .and_then(clean)
+            .filter(|date| is_xmp_date(date));
         if sources.iim.is_none() || (xmp_date.is_some() && sources.xmp_in_sync) {
             return xmp_date;
         }
@@ -141,9 +144,17 @@ pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
         extended_description: x.first(IPTC_CORE, "ExtDescrAccessibility").and_then(clean),
         web_statement: x.first(XMP_RIGHTS, "WebStatement").and_then(clean),
         usage_terms: x.first(XMP_RIGHTS, "UsageTerms").and_then(clean),
-        camera_make: exif.make,
-        camera_model: exif.model,
-        lens: exif.lens,
+        // Files converted without their EXIF (PNG from Lightroom) keep
+        // the camera in XMP.
+        camera_make: exif.make.or_else(|| x.first(TIFF, "Make").and_then(clean)),
+        camera_model: exif
+            .model
+            .or_else(|| x.first(TIFF, "Model").and_then(clean)),
+        lens: exif.lens.or_else(|| {
+            x.first(EXIF_EX, "LensModel")
+                .or_else(|| x.first(AUX, "Lens"))
+                .and_then(clean)
+        }),
         gps: exif.gps,
         orientation: exif.orientation.unwrap_or(1),
     }
@@ -181,6 +192,52 @@ fn is_camera_boilerplate(description: &str) -> bool {
     ];
     let trimmed = description.trim();
     BOILERPLATE.iter().any(|b| trimmed.eq_ignore_ascii_case(b))
+}
+
+/// An XMP date: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, optionally with
+/// `Thh:mm[:ss[.s…]]` and a zone (`Z`, `±hh:mm`). Anything else (writers
+/// have been seen to put two dates in one field) is not published as the
+/// date the photo was taken.
+fn is_xmp_date(date: &str) -> bool {
+    let digits = |s: &[u8], len: usize| s.len() == len && s.iter().all(u8::is_ascii_digit);
+    let (day, time) = match date.split_once('T') {
+        Some((day, time)) => (day, Some(time)),
+        None => (date, None),
+    };
+    let day_ok = match split(day, '-')[..] {
+        [y] => digits(y, 4),
+        [y, m] => digits(y, 4) && digits(m, 2),
+        [y, m, d] => digits(y, 4) && digits(m, 2) && digits(d, 2),
+        _ => false,
+    };
+    let Some(time) = time else {
+        return day_ok;
+    };
+    let (clock, zone) = time.split_at(time.find(['Z', '+', '-']).unwrap_or(time.len()));
+    let zone_ok = match zone.as_bytes() {
+        [] | [b'Z'] => true,
+        [b'+' | b'-', h @ .., b':', m1, m2] => digits(h, 2) && digits(&[*m1, *m2], 2),
+        _ => false,
+    };
+    let (whole, fraction) = match clock.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction.as_bytes())),
+        None => (clock, None),
+    };
+    let clock_ok = match (&split(whole, ':')[..], fraction) {
+        ([h, m], None) => digits(h, 2) && digits(m, 2),
+        ([h, m, s], fraction) => {
+            digits(h, 2)
+                && digits(m, 2)
+                && digits(s, 2)
+                && fraction.is_none_or(|f| !f.is_empty() && digits(f, f.len()))
+        }
+        _ => false,
+    };
+    day_ok && zone_ok && clock_ok
+}
+
+fn split(text: &str, at: char) -> Vec<&[u8]> {
+    text.split(at).map(str::as_bytes).collect()
 }
 
 /// IIM date `CCYYMMDD` and optional time `HHMMSS±HHMM` → ISO 8601.

@@ -15,6 +15,38 @@ fn iim_dates_become_iso() {
 }
 
 #[test]
+fn only_well_formed_xmp_dates_are_dates() {
+    for good in [
+        "2009",
+        "2009-09",
+        "2009-09-09",
+        "2009-09-09T17:00",
+        "2009-09-09T17:00:00",
+        "2009-09-09T17:00:00.25+02:00",
+        "2009-09-09T17:00Z",
+        "2009-09-09T17:00:00-05:00",
+    ] {
+        assert!(is_xmp_date(good), "{good}");
+    }
+    for bad in [
+        "",
+        "2009-09-09T17:00:00, 2009-09-09",
+        "2009:09:09",
+        "09-09-2009",
+        "2009-9-9",
+        "2009-09-09T",
+        "2009-09-09T17",
+        "2009-09-09T17:00.5",
+        "2009-09-09T17:00:00.",
+        "2009-09-09T17:00:00+0200",
+        "2009-09-09T17:00:00X",
+        "yesterday",
+    ] {
+        assert!(!is_xmp_date(bad), "{bad}");
+    }
+}
+
+#[test]
 fn fields_are_trimmed_capped_and_empty_means_absent() {
     assert_eq!(clean("  \0 "), None);
     assert_eq!(clean(" a\0b ").as_deref(), Some("ab"));

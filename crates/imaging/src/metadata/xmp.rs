@@ -8,6 +8,9 @@ pub const DC: &str = "http://purl.org/dc/elements/1.1/";
 pub const PHOTOSHOP: &str = "http://ns.adobe.com/photoshop/1.0/";
 pub const IPTC_CORE: &str = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/";
 pub const XMP_RIGHTS: &str = "http://ns.adobe.com/xap/1.0/rights/";
+pub const TIFF: &str = "http://ns.adobe.com/tiff/1.0/";
+pub const EXIF_EX: &str = "http://cipa.jp/exif/1.0/";
+pub const AUX: &str = "http://ns.adobe.com/exif/1.0/aux/";
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const XML: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -20,8 +23,7 @@ pub struct Xmp {
 impl Xmp {
     /// Parses an XMP packet; `None` if it is not well-formed XML.
     pub fn parse(packet: &str) -> Option<Xmp> {
-        let packet = packet.trim_end_matches('\0');
-        let doc = roxmltree::Document::parse(packet).ok()?;
+        let doc = roxmltree::Document::parse(packet_only(packet)).ok()?;
         let mut xmp = Xmp::default();
         let descriptions = doc
             .descendants()
@@ -67,6 +69,17 @@ impl Xmp {
             .cloned()
             .unwrap_or_default()
     }
+}
+
+/// The packet up to its `<?xpacket end=…?>` trailer. Writers that update
+/// XMP in place (Lightroom, Photoshop) can leave stale bytes of a longer
+/// earlier packet after it, which are not XML; ExifTool stops there too.
+fn packet_only(packet: &str) -> &str {
+    let end = packet
+        .find("<?xpacket end=")
+        .and_then(|at| Some(at + packet[at..].find("?>")? + 2));
+    end.map_or(packet, |end| &packet[..end])
+        .trim_end_matches('\0')
 }
 
 fn property_values(property: roxmltree::Node) -> Vec<String> {
@@ -128,5 +141,16 @@ mod tests {
         assert!(Xmp::parse(bomb).is_none());
         assert!(Xmp::parse("<x:xmpmeta").is_none());
         assert!(Xmp::parse("").is_none());
+    }
+
+    #[test]
+    fn stale_bytes_after_the_packet_trailer_are_ignored() {
+        let stale = format!("{PACKET}li>\n       <rdf:Description\n  mwg-rs:Name=\"Old\"/>\0\0");
+        let xmp = Xmp::parse(&stale).unwrap();
+        assert_eq!(xmp.first(DC, "description"), Some("Подпись"));
+        // Without the trailer nothing marks the end: the packet must be XML.
+        let unwrapped = PACKET.replace(r#"<?xpacket end="w"?>"#, "");
+        assert!(Xmp::parse(&format!("{unwrapped}li>")).is_none());
+        assert!(Xmp::parse(&unwrapped).is_some());
     }
 }

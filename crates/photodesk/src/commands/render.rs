@@ -7,11 +7,14 @@ use anyhow::{bail, Context};
 use photodesk_config::Config;
 use photodesk_imaging::render::{process, widths_for, EmbedOptions, Job, RenditionSpec};
 use photodesk_imaging::DecodeLimits;
-use std::path::Path;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 pub fn run(config: &Config, args: &Render) -> anyhow::Result<()> {
+    refuse_shared_stems(&args.inputs)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let limits = DecodeLimits {
@@ -80,17 +83,50 @@ fn render_one(input: &Path, out: &Path, limits: DecodeLimits, job: &Job<'_>) -> 
     }
     let bytes = std::fs::read(input).context("cannot read")?;
     let processed = process(bytes.into(), limits, job)?;
-    let stem = input
-        .file_stem()
-        .map_or_else(|| "photo".into(), |s| s.to_string_lossy());
+    let stem = output_stem(input);
     for rendition in processed.renditions {
         let name = format!(
             "{stem}-{}.{}",
             rendition.width,
             rendition.spec.format.extension()
         );
-        std::fs::write(out.join(&name), &rendition.bytes)
+        write_whole(out, &name, &rendition.bytes)
             .with_context(|| format!("cannot write {name}"))?;
     }
+    Ok(())
+}
+
+/// Renditions are named `{stem}-{width}.{format}`, like vipsthumbnail's
+/// `%s`.
+fn output_stem(input: &Path) -> String {
+    input
+        .file_stem()
+        .map_or_else(|| "photo".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Two inputs with one stem (`a.png`, `a.webp`) would silently overwrite
+/// each other's renditions: refused before anything is written.
+fn refuse_shared_stems(inputs: &[PathBuf]) -> anyhow::Result<()> {
+    let mut seen = HashMap::new();
+    for input in inputs {
+        let stem = output_stem(input);
+        if let Some(first) = seen.insert(stem.clone(), input) {
+            bail!(
+                "{} and {} would both be written as {stem}-<width>.<format>; \
+                 render them into different --out folders",
+                first.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Written under a temporary name and renamed, so an interrupted run never
+/// leaves a truncated image under the final name.
+fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.persist(dir.join(name)).map_err(|e| e.error)?;
     Ok(())
 }
