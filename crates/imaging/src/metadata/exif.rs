@@ -48,12 +48,61 @@ pub fn parse(tiff: &[u8]) -> Option<ExifFields> {
         date_taken,
         make: text(Tag::Make),
         model: text(Tag::Model),
-        lens: text(Tag::LensModel),
+        lens: text(Tag::LensModel).or_else(|| canon_lens(&exif)),
         artist: text(Tag::Artist),
         copyright: text(Tag::Copyright),
         description: text(Tag::ImageDescription),
         gps: gps(&exif),
     })
+}
+
+/// Canon bodies before about 2010 name the lens only in their maker note
+/// (tag 0x0095, as ExifTool reads it): an IFD in the file's byte order whose
+/// offsets count from the TIFF header. Other makers' notes hold lens IDs
+/// that need a lens database, which we do not keep.
+fn canon_lens(exif: &exif::Exif) -> Option<String> {
+    const LENS_MODEL: u16 = 0x0095;
+    const ASCII: u16 = 2;
+    let make = exif.get_field(Tag::Make, In::PRIMARY)?;
+    if !make.display_value().to_string().contains("Canon") {
+        return None;
+    }
+    let Value::Undefined(_, at) = exif.get_field(Tag::MakerNote, In::PRIMARY)?.value else {
+        return None;
+    };
+    let tiff = exif.buf();
+    let little = exif.little_endian();
+    let u16_at = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
+        Some(if little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    };
+    let u32_at = |at: usize| -> Option<usize> {
+        let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
+        Some(if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        } as usize)
+    };
+    let at = at as usize;
+    let entries = usize::from(u16_at(at)?);
+    let entry = (0..entries)
+        .map(|i| at + 2 + 12 * i)
+        .find(|&entry| u16_at(entry) == Some(LENS_MODEL))?;
+    let count = u32_at(entry + 4)?;
+    if u16_at(entry + 2)? != ASCII || count <= 4 {
+        return None;
+    }
+    let start = u32_at(entry + 8)?;
+    let value = tiff.get(start..start.checked_add(count)?)?;
+    let name = value.split(|&b| b == 0).next()?;
+    let name = String::from_utf8_lossy(name);
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// `2019:10:16 19:01:00` → `2019-10-16T19:01:00`.
@@ -115,6 +164,73 @@ mod tests {
         tiff.extend_from_slice(&0_u32.to_le_bytes()); // no next IFD
         tiff.extend_from_slice(value);
         tiff
+    }
+
+    /// A TIFF from a Canon body: Make, and an EXIF IFD whose maker note is
+    /// an IFD naming the lens (tag 0x0095) in a 64-byte field, as the EOS
+    /// 1000D writes it; in either byte order.
+    fn canon_tiff(little: bool, make: &str, lens: &str) -> Vec<u8> {
+        let u16b = |v: u16| {
+            if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let u32b = |v: u32| {
+            if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let entry = |tiff: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: u32| {
+            tiff.extend(u16b(tag));
+            tiff.extend(u16b(kind));
+            tiff.extend(u32b(count));
+            tiff.extend(u32b(value));
+        };
+        let make = format!("{make}\0");
+        let (make_at, exif_at) = (38, 38 + make.len() as u32);
+        let note_at = exif_at + 18;
+        let lens_at = note_at + 18;
+        let mut tiff = if little {
+            b"II*\0".to_vec()
+        } else {
+            b"MM\0*".to_vec()
+        };
+        tiff.extend(u32b(8));
+        tiff.extend(u16b(2));
+        entry(&mut tiff, 0x010f, 2, make.len() as u32, make_at);
+        entry(&mut tiff, 0x8769, 4, 1, exif_at);
+        tiff.extend(u32b(0));
+        tiff.extend(make.as_bytes());
+        tiff.extend(u16b(1));
+        entry(&mut tiff, 0x927c, 7, 18 + 64, note_at);
+        tiff.extend(u32b(0));
+        tiff.extend(u16b(1));
+        entry(&mut tiff, 0x0095, 2, 64, lens_at);
+        tiff.extend(u32b(0));
+        let mut field = lens.as_bytes().to_vec();
+        field.resize(64, 0);
+        tiff.extend(field);
+        tiff
+    }
+
+    #[test]
+    fn a_canon_maker_note_names_the_lens() {
+        for little in [true, false] {
+            let lens = |make: &str| {
+                parse(&canon_tiff(little, make, "EF-S18-55mm f/3.5-5.6 IS"))
+                    .unwrap()
+                    .lens
+            };
+            assert_eq!(lens("Canon").as_deref(), Some("EF-S18-55mm f/3.5-5.6 IS"));
+            // Another maker's note is not read as Canon's.
+            assert_eq!(lens("NIKON CORPORATION"), None);
+        }
+        let empty = parse(&canon_tiff(true, "Canon", "")).unwrap();
+        assert_eq!(empty.lens, None);
     }
 
     #[test]

@@ -95,6 +95,9 @@ fn property_values(property: roxmltree::Node) -> Vec<String> {
                 .children()
                 .filter(|n| n.has_tag_name((RDF, "li")))
                 .filter(|li| !li.children().any(|c| c.is_element()))
+                // Capture One 8 wrote the language tag as the text of empty
+                // descriptions and rights: no caption is literally that.
+                .filter(|li| li.text() != Some("x-default"))
                 .map(|li| {
                     let is_default = li.attribute((XML, "lang")) == Some("x-default");
                     (is_default, li.text().unwrap_or_default().to_owned())
@@ -133,6 +136,10 @@ mod tests {
         assert_eq!(xmp.all(DC, "creator"), ["王小明", "Second"]);
         assert_eq!(xmp.first(PHOTOSHOP, "City"), Some("Harbin"));
         assert_eq!(xmp.first(DC, "rights"), None);
+
+        let capture_one = PACKET.replace("Подпись", "x-default");
+        let xmp = Xmp::parse(&capture_one).unwrap();
+        assert_eq!(xmp.first(DC, "description"), Some("Bildunterschrift"));
     }
 
     #[test]
