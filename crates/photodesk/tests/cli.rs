@@ -391,6 +391,10 @@ fn render_makes_each_width_and_refuses_bad_input() {
     names.sort();
     // Never upscaled: 2048 becomes the photo's own 300.
     assert_eq!(names, ["photo-300.webp", "photo-64.webp"]);
+    // Readable like any new file (written whole through a temporary one).
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode(&out.join("photo-64.webp")), mode(&photo));
 
     // Two inputs with one stem would overwrite each other: refused before
     // anything is written.

@@ -4,6 +4,7 @@ use crate::{validate_key, BlobStore, StorageError};
 use async_trait::async_trait;
 use bytes::Bytes;
 use std::io::{ErrorKind, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Stores each blob as a file; writes go to a temp file in `.tmp/` that is
@@ -52,11 +53,31 @@ fn write_atomically(root: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<b
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let mut temp = tempfile::NamedTempFile::new_in(root.join(TEMP_DIR))?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
+    write_whole(&root.join(TEMP_DIR), path, bytes, true)?;
     Ok(true)
+}
+
+/// Writes `bytes` to `path` through a temporary file in `temp_dir` (on the
+/// same file system) renamed into place, so no reader ever sees part of a
+/// file, and an interrupted write leaves nothing under the real name.
+/// `durable` syncs the data before the rename. The file's permissions
+/// follow the umask like any new file (a temporary file would be 0600,
+/// unreadable to a web server running as another user).
+pub fn write_whole(
+    temp_dir: &Path,
+    path: &Path,
+    bytes: &[u8],
+    durable: bool,
+) -> std::io::Result<()> {
+    let mut temp = tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(temp_dir)?;
+    temp.write_all(bytes)?;
+    if durable {
+        temp.as_file().sync_all()?;
+    }
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[async_trait]

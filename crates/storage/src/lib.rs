@@ -8,7 +8,7 @@
 mod file;
 mod object;
 
-pub use file::FileBlobStore;
+pub use file::{write_whole, FileBlobStore};
 pub use object::ObjectBlobStore;
 
 use async_trait::async_trait;

@@ -69,6 +69,26 @@ async fn the_file_store_behaves() {
 }
 
 #[tokio::test]
+async fn stored_files_get_the_permissions_of_any_new_file() {
+    // Not a temporary file's 0600: a web server running as another user
+    // may serve the folder.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
+    let reference = dir.path().join("reference");
+    std::fs::write(&reference, b"x").unwrap();
+    let store = open_blob_store(&format!("file://{}", dir.path().display())).unwrap();
+    store
+        .put_if_absent("renditions/ab/photo.jpg", bytes::Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        mode(&dir.path().join("renditions/ab/photo.jpg")),
+        mode(&reference)
+    );
+}
+
+#[tokio::test]
 async fn the_s3_store_behaves() {
     let s3 = SeaweedFs::start();
     // Two prefixes in one bucket are two separate stores.

@@ -7,8 +7,8 @@ use anyhow::{bail, Context};
 use photodesk_config::Config;
 use photodesk_imaging::render::{process, widths_for, EmbedOptions, Job, RenditionSpec};
 use photodesk_imaging::DecodeLimits;
+use photodesk_storage::write_whole;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -90,7 +90,8 @@ fn render_one(input: &Path, out: &Path, limits: DecodeLimits, job: &Job<'_>) -> 
             rendition.width,
             rendition.spec.format.extension()
         );
-        write_whole(out, &name, &rendition.bytes)
+        // Whole or not at all: an interrupted run leaves no truncated image.
+        write_whole(out, &out.join(&name), &rendition.bytes, false)
             .with_context(|| format!("cannot write {name}"))?;
     }
     Ok(())
@@ -119,14 +120,5 @@ fn refuse_shared_stems(inputs: &[PathBuf]) -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
-}
-
-/// Written under a temporary name and renamed, so an interrupted run never
-/// leaves a truncated image under the final name.
-fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.persist(dir.join(name)).map_err(|e| e.error)?;
     Ok(())
 }
