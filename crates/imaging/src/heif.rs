@@ -100,6 +100,7 @@ pub(crate) fn metadata(bytes: &[u8]) -> (Option<Vec<u8>>, Option<String>) {
     (exif, xmp)
 }
 
+/// libheif's messages end with a line break; a summary line must not.
 fn corrupt(err: impl std::fmt::Display) -> ImagingError {
-    ImagingError::Corrupt(format!("HEIF: {err}"))
+    ImagingError::Corrupt(format!("HEIF: {}", err.to_string().trim_end()))
 }
