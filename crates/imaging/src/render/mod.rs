@@ -24,7 +24,7 @@ use fast_image_resize::{Filter, FilterType, PixelType, ResizeAlg, ResizeOptions,
 use photodesk_types::{PhotoMetadata, RenditionFormat};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// The widths every photo gets, narrowest first.
 pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
@@ -253,27 +253,47 @@ fn opaque_lanczos() -> ResizeOptions {
     ResizeOptions::new().resize_alg(lanczos3()).use_alpha(false)
 }
 
-/// fir's Lanczos3, computed with one sine instead of two. fir works out the
-/// filter weights on every call, and the streamed resize calls it once per
-/// chunk of rows: its sines were 3 % of a render's CPU time.
+/// fir's Lanczos3, read from a table. fir works out the filter weights on
+/// every call, and the streamed resize calls it once per chunk of rows:
+/// computing them (two sines each) was 3 % of a render's CPU time.
 fn lanczos3() -> ResizeAlg {
     let filter =
-        Filter::new("Lanczos3, one sine", lanczos3_weight, 3.0).expect("3 is a valid support");
+        Filter::new("Lanczos3, tabulated", lanczos3_weight, 3.0).expect("3 is a valid support");
     ResizeAlg::Convolution(FilterType::Custom(filter))
 }
 
-/// sinc(x)·sinc(x/3) on (−3, 3), where sin(πx) = 3s − 4s³ for
-/// s = sin(πx/3) (the triple-angle identity).
+/// Samples of the kernel per unit of distance. Linear interpolation between
+/// them is within 1e-6 of the formula, far below the 1/16384 steps of the
+/// fixed-point weights fir convolves 8-bit samples with.
+const LANCZOS3_STEPS: usize = 1024;
+
+static LANCZOS3_TABLE: LazyLock<Vec<f64>> = LazyLock::new(|| {
+    (0..=3 * LANCZOS3_STEPS + 1)
+        .map(|i| lanczos3_exact(i as f64 / LANCZOS3_STEPS as f64))
+        .collect()
+});
+
 fn lanczos3_weight(x: f64) -> f64 {
+    let at = x.abs() * LANCZOS3_STEPS as f64;
+    let i = at as usize;
+    if i >= 3 * LANCZOS3_STEPS {
+        return 0.0;
+    }
+    let table = &LANCZOS3_TABLE;
+    let fraction = at - i as f64;
+    table[i] + (table[i + 1] - table[i]) * fraction
+}
+
+/// sinc(x)·sinc(x/3) on (−3, 3).
+fn lanczos3_exact(x: f64) -> f64 {
     if x == 0.0 {
         return 1.0;
     }
     if !(-3.0..3.0).contains(&x) {
         return 0.0;
     }
-    let third = std::f64::consts::PI * x / 3.0;
-    let s = third.sin();
-    (3.0 * s - 4.0 * s * s * s) * s / (3.0 * third * third)
+    let pi_x = std::f64::consts::PI * x;
+    3.0 * pi_x.sin() * (pi_x / 3.0).sin() / (pi_x * pi_x)
 }
 
 /// `source` resized with `options` into a new buffer of `target` size.
@@ -529,23 +549,25 @@ pub fn process(
 
 #[cfg(test)]
 mod tests {
-    use super::{lanczos3_weight, on_every_core};
+    use super::{lanczos3_exact, lanczos3_weight, on_every_core};
     use crate::ImagingError;
 
     #[test]
-    fn one_sine_lanczos3_equals_the_textbook_formula() {
+    fn tabulated_lanczos3_follows_the_textbook_formula() {
         let sinc = |x: f64| {
             let x = x * std::f64::consts::PI;
             x.sin() / x
         };
+        // Off the table's grid (997 is prime), and past both ends.
         for step in -3100..=3100 {
-            let x = f64::from(step) / 1000.0;
+            let x = f64::from(step) / 997.0 * 0.9999;
             let expected = match x {
                 0.0 => 1.0,
                 x if x.abs() >= 3.0 => 0.0,
                 x => sinc(x) * sinc(x / 3.0),
             };
-            assert!((lanczos3_weight(x) - expected).abs() < 1e-12, "{x}");
+            assert!((lanczos3_exact(x) - expected).abs() < 1e-12, "{x}");
+            assert!((lanczos3_weight(x) - expected).abs() < 1e-6, "{x}");
         }
     }
 
