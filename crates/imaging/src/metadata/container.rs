@@ -3,6 +3,7 @@
 //! img-parts does the container parsing; the Photoshop resource list is
 //! walked here because no crate reads it.
 
+use super::exif::{parse as exif_fields, ExifFields};
 use bytes::Bytes;
 use img_parts::jpeg::Jpeg;
 use img_parts::png::Png;
@@ -19,7 +20,7 @@ const RESOURCE_IPTC_DIGEST: u16 = 0x0425;
 
 #[derive(Debug, Default)]
 pub struct Blocks {
-    pub exif: Option<Bytes>,
+    pub exif: Option<ExifFields>,
     pub iim: Option<Bytes>,
     /// MD5 of the IIM as stored by the last XMP-aware writer.
     pub iim_digest: Option<[u8; 16]>,
@@ -41,11 +42,11 @@ pub fn find_blocks(data: Bytes) -> Blocks {
     } else if bytes.starts_with(b"RIFF") {
         WebP::from_bytes(data).map(webp_blocks).unwrap_or_default()
     } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
-        tiff_blocks(data)
+        tiff_blocks(bytes)
     } else if crate::heif::media_type(bytes).is_some() {
         let (exif, xmp) = crate::heif::metadata(bytes);
         Blocks {
-            exif: exif.map(Bytes::from),
+            exif: exif.as_deref().and_then(exif_fields),
             xmp,
             ..Blocks::default()
         }
@@ -56,7 +57,7 @@ pub fn find_blocks(data: Bytes) -> Blocks {
 
 fn jpeg_blocks(jpeg: Jpeg) -> Blocks {
     let mut blocks = Blocks {
-        exif: jpeg.exif(),
+        exif: jpeg.exif().as_deref().and_then(exif_fields),
         ..Blocks::default()
     };
     let mut photoshop = Vec::new();
@@ -92,8 +93,9 @@ fn read_photoshop_resources(resources: &[u8], blocks: &mut Blocks) {
 }
 
 /// A TIFF is its own EXIF; XMP, IIM and Photoshop's resources are tags of
-/// its first IFD (700, 33723, 34377).
-fn tiff_blocks(data: Bytes) -> Blocks {
+/// its first IFD (700, 33723, 34377). Read once: the reader copies the file,
+/// which can be a 200 MB scan.
+fn tiff_blocks(data: &[u8]) -> Blocks {
     let Ok(tiff) = exif::Reader::new().read_raw(data.to_vec()) else {
         return Blocks::default();
     };
@@ -122,7 +124,7 @@ fn tiff_blocks(data: Bytes) -> Blocks {
     if let Some(resources) = tag_bytes(34377) {
         read_photoshop_resources(&resources, &mut blocks);
     }
-    blocks.exif = Some(data);
+    blocks.exif = Some(super::exif::fields(&tiff));
     blocks
 }
 
@@ -148,7 +150,7 @@ fn png_blocks(png: Png) -> Blocks {
         Some(String::from_utf8_lossy(&text).into_owned())
     });
     Blocks {
-        exif: png.exif(),
+        exif: png.exif().as_deref().and_then(exif_fields),
         xmp,
         ..Blocks::default()
     }
@@ -173,7 +175,7 @@ fn webp_blocks(webp: WebP) -> Blocks {
         .and_then(|chunk| chunk.content().data())
         .map(|data| String::from_utf8_lossy(data).into_owned());
     Blocks {
-        exif: webp.exif(),
+        exif: webp.exif().as_deref().and_then(exif_fields),
         xmp,
         ..Blocks::default()
     }

@@ -19,7 +19,11 @@ pub struct ExifFields {
 
 /// Reads the TIFF structure of an EXIF block; `None` if it is not valid.
 pub fn parse(tiff: &[u8]) -> Option<ExifFields> {
-    let exif = Reader::new().read_raw(tiff.to_vec()).ok()?;
+    Some(fields(&Reader::new().read_raw(tiff.to_vec()).ok()?))
+}
+
+/// The fields Photodesk uses, from EXIF already read.
+pub fn fields(exif: &exif::Exif) -> ExifFields {
     let text = |tag: Tag| -> Option<String> {
         let field = exif.get_field(tag, In::PRIMARY)?;
         // Only the first NUL-terminated string counts, as in ExifTool:
@@ -43,17 +47,17 @@ pub fn parse(tiff: &[u8]) -> Option<ExifFields> {
             _ => iso,
         })
     });
-    Some(ExifFields {
+    ExifFields {
         orientation,
         date_taken,
         make: text(Tag::Make),
         model: text(Tag::Model),
-        lens: text(Tag::LensModel).or_else(|| canon_lens(&exif)),
+        lens: text(Tag::LensModel).or_else(|| canon_lens(exif)),
         artist: text(Tag::Artist),
         copyright: text(Tag::Copyright),
         description: text(Tag::ImageDescription),
-        gps: gps(&exif),
-    })
+        gps: gps(exif),
+    }
 }
 
 /// Canon bodies before about 2010 name the lens only in their maker note

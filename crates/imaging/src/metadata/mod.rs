@@ -78,11 +78,7 @@ impl Sources {
 /// unreadable blocks simply contribute nothing.
 pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
     let blocks = container::find_blocks(bytes);
-    let exif = blocks
-        .exif
-        .as_deref()
-        .and_then(exif::parse)
-        .unwrap_or_default();
+    let exif = blocks.exif.unwrap_or_default();
     let xmp_in_sync = match (&blocks.iim, blocks.iim_digest) {
         (Some(iim), Some(stored)) => Md5::digest(iim).as_slice() == stored,
         _ => true,
