@@ -1,7 +1,8 @@
-//! Finds the raw metadata blocks in a file: EXIF (TIFF bytes), IPTC IIM
-//! (from Photoshop's APP13 resources, with its stored digest) and XMP.
-//! img-parts does the container parsing; the Photoshop resource list is
-//! walked here because no crate reads it.
+//! Finds the metadata blocks in a file, each where its container keeps it:
+//! EXIF (read into fields here), IPTC IIM (from Photoshop's resources, with
+//! their stored digest, or a TIFF tag) and XMP. img-parts does the JPEG, PNG
+//! and WebP container parsing, kamadak-exif the TIFF; the Photoshop resource
+//! list is walked here because no crate reads it.
 
 use super::exif::{parse as exif_fields, ExifFields};
 use bytes::Bytes;
