@@ -65,8 +65,8 @@ pub fn fields(exif: &exif::Exif) -> ExifFields {
 /// offsets count from the TIFF header. Other makers' notes hold lens IDs
 /// that need a lens database, which we do not keep.
 fn canon_lens(exif: &exif::Exif) -> Option<String> {
-    const LENS_MODEL: u16 = 0x0095;
-    const ASCII: u16 = 2;
+    const LENS_MODEL: usize = 0x0095;
+    const ASCII: usize = 2;
     let make = exif.get_field(Tag::Make, In::PRIMARY)?;
     if !make.display_value().to_string().contains("Canon") {
         return None;
@@ -76,32 +76,26 @@ fn canon_lens(exif: &exif::Exif) -> Option<String> {
     };
     let tiff = exif.buf();
     let little = exif.little_endian();
-    let u16_at = |at: usize| -> Option<u16> {
-        let b: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
+    // An unsigned number of `len` bytes at `at`, in the file's byte order.
+    let number = |at: usize, len: usize| -> Option<usize> {
+        let bytes = tiff.get(at..at.checked_add(len)?)?;
+        let fold = |n: usize, &b: &u8| n << 8 | usize::from(b);
         Some(if little {
-            u16::from_le_bytes(b)
+            bytes.iter().rev().fold(0, fold)
         } else {
-            u16::from_be_bytes(b)
+            bytes.iter().fold(0, fold)
         })
     };
-    let u32_at = |at: usize| -> Option<usize> {
-        let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
-        Some(if little {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        } as usize)
-    };
     let at = at as usize;
-    let entries = usize::from(u16_at(at)?);
+    let entries = number(at, 2)?;
     let entry = (0..entries)
         .map(|i| at + 2 + 12 * i)
-        .find(|&entry| u16_at(entry) == Some(LENS_MODEL))?;
-    let count = u32_at(entry + 4)?;
-    if u16_at(entry + 2)? != ASCII || count <= 4 {
+        .find(|&entry| number(entry, 2) == Some(LENS_MODEL))?;
+    let count = number(entry + 4, 4)?;
+    if number(entry + 2, 2)? != ASCII || count <= 4 {
         return None;
     }
-    let start = u32_at(entry + 8)?;
+    let start = number(entry + 8, 4)?;
     let value = tiff.get(start..start.checked_add(count)?)?;
     let name = value.split(|&b| b == 0).next()?;
     let name = String::from_utf8_lossy(name);
@@ -158,22 +152,10 @@ fn gps(exif: &exif::Exif) -> Option<Gps> {
 mod tests {
     use super::{exif_date_to_iso, parse};
 
-    /// A little-endian TIFF with one IFD holding Make as `value`.
-    fn tiff_with_make(value: &[u8]) -> Vec<u8> {
-        let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();
-        tiff.extend_from_slice(&0x010f_u16.to_le_bytes());
-        tiff.extend_from_slice(&2_u16.to_le_bytes()); // ASCII
-        tiff.extend_from_slice(&(value.len() as u32).to_le_bytes());
-        tiff.extend_from_slice(&26_u32.to_le_bytes()); // value offset
-        tiff.extend_from_slice(&0_u32.to_le_bytes()); // no next IFD
-        tiff.extend_from_slice(value);
-        tiff
-    }
-
-    /// A TIFF from a Canon body: Make, and an EXIF IFD whose maker note is
-    /// an IFD naming the lens (tag 0x0095) in a 64-byte field, as the EOS
-    /// 1000D writes it; in either byte order.
-    fn canon_tiff(little: bool, make: &str, lens: &str) -> Vec<u8> {
+    /// A TIFF from a camera: Make as the bytes given, and an EXIF IFD whose
+    /// maker note is an IFD naming the lens (tag 0x0095) in a 64-byte field,
+    /// as Canon's EOS 1000D writes it; in either byte order.
+    fn camera_tiff(little: bool, make: &[u8], lens: &str) -> Vec<u8> {
         let u16b = |v: u16| {
             if little {
                 v.to_le_bytes()
@@ -194,7 +176,6 @@ mod tests {
             tiff.extend(u32b(count));
             tiff.extend(u32b(value));
         };
-        let make = format!("{make}\0");
         let (make_at, exif_at) = (38, 38 + make.len() as u32);
         let note_at = exif_at + 18;
         let lens_at = note_at + 18;
@@ -208,7 +189,7 @@ mod tests {
         entry(&mut tiff, 0x010f, 2, make.len() as u32, make_at);
         entry(&mut tiff, 0x8769, 4, 1, exif_at);
         tiff.extend(u32b(0));
-        tiff.extend(make.as_bytes());
+        tiff.extend(make);
         tiff.extend(u16b(1));
         entry(&mut tiff, 0x927c, 7, 18 + 64, note_at);
         tiff.extend(u32b(0));
@@ -224,22 +205,25 @@ mod tests {
     #[test]
     fn a_canon_maker_note_names_the_lens() {
         for little in [true, false] {
-            let lens = |make: &str| {
-                parse(&canon_tiff(little, make, "EF-S18-55mm f/3.5-5.6 IS"))
+            let lens = |make: &[u8]| {
+                parse(&camera_tiff(little, make, "EF-S18-55mm f/3.5-5.6 IS"))
                     .unwrap()
                     .lens
             };
-            assert_eq!(lens("Canon").as_deref(), Some("EF-S18-55mm f/3.5-5.6 IS"));
+            assert_eq!(
+                lens(b"Canon\0").as_deref(),
+                Some("EF-S18-55mm f/3.5-5.6 IS")
+            );
             // Another maker's note is not read as Canon's.
-            assert_eq!(lens("NIKON CORPORATION"), None);
+            assert_eq!(lens(b"NIKON CORPORATION\0"), None);
         }
-        let empty = parse(&canon_tiff(true, "Canon", "")).unwrap();
+        let empty = parse(&camera_tiff(true, b"Canon\0", "")).unwrap();
         assert_eq!(empty.lens, None);
     }
 
     #[test]
     fn ascii_values_end_at_the_first_nul() {
-        let make = |value: &[u8]| parse(&tiff_with_make(value)).unwrap().make;
+        let make = |value: &[u8]| parse(&camera_tiff(true, value, "")).unwrap().make;
         assert_eq!(make(b"Nokia\x002").as_deref(), Some("Nokia"));
         assert_eq!(make(b"  Canon  \0").as_deref(), Some("Canon"));
         assert_eq!(make(b"\0Stale\0"), None);
