@@ -68,6 +68,8 @@ pub enum Command {
     Demo(Listen),
     /// Make renditions of photo files into a folder, storing nothing (like vipsthumbnail).
     Render(Render),
+    /// Write the public site as static files (pages, feeds, sitemap, renditions) into a folder.
+    Export(Export),
     /// Verify the store: referenced blobs present and intact, orphans, database integrity.
     Check(Check),
     /// Copy the whole site (rows and blobs) to other backends, resumably, then verify the copy.
@@ -78,6 +80,14 @@ pub enum Command {
     /// Manage API tokens for automation.
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+/// Needs the site's public address (--base-url) for absolute links.
+#[derive(Debug, Args)]
+pub struct Export {
+    /// Folder for the site: new, empty, or an earlier export (replaced whole).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -1023,3 +1023,201 @@ fn two_instances_on_postgres_and_s3_behave_as_one_site() {
     // Neither instance kept anything of the site on its own disk.
     assert!(!dir_a.exists() && !dir_b.exists());
 }
+
+/// The site-relative URLs a page or feed refers to (`href`, `src`,
+/// `srcset`, `content`, `url` attributes and sitemap `loc`s), with the
+/// site's own origin taken off absolute ones; other sites' URLs are left out.
+fn site_references(text: &str, origin: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    for opening in [
+        "href=\"",
+        "src=\"",
+        "srcset=\"",
+        "content=\"",
+        "url=\"",
+        "<loc>",
+        "<image:loc>",
+    ] {
+        let closing = if opening.starts_with('<') { "<" } else { "\"" };
+        for (at, _) in text.match_indices(opening) {
+            let rest = &text[at + opening.len()..];
+            let value = &rest[..rest.find(closing).unwrap()];
+            // srcset: "URL 640w, URL 1024w"
+            values.extend(
+                value
+                    .split(", ")
+                    .map(|c| c.split(' ').next().unwrap().to_owned()),
+            );
+        }
+    }
+    values
+        .into_iter()
+        .map(|v| v.replace("&amp;", "&"))
+        .filter_map(|v| match v.strip_prefix(origin) {
+            Some(path) => Some(if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path.to_owned()
+            }),
+            None => (v.starts_with('/') && !v.starts_with("//")).then_some(v),
+        })
+        .collect()
+}
+
+#[test]
+fn export_writes_the_public_site_as_files_and_replaces_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let story = dir.path().join("story.txt");
+    std::fs::write(&story, SEED_STORY).unwrap();
+    write_photos(&dir.path().join("photos"), 12);
+    import(&data, &story, &dir.path().join("photos"))
+        .arg("--publish")
+        .assert()
+        .success();
+    let others = dir.path().join("others");
+    write_photos(&others, 2);
+    let mut slugs = Vec::new();
+    for (headline, publish) in [("Зимний фестиваль", true), ("Draft only", false)] {
+        let text = dir.path().join("other.txt");
+        std::fs::write(&text, story_text(headline, 2)).unwrap();
+        let mut cmd = import(&data, &text, &others);
+        if publish {
+            cmd.arg("--publish");
+        }
+        let output = cmd.assert().success().get_output().stdout.clone();
+        let output = String::from_utf8(output).unwrap();
+        slugs.push(
+            output
+                .trim_end()
+                .rsplit("/stories/")
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let [cyrillic, draft] = &slugs[..] else {
+        unreachable!()
+    };
+    let site = dir.path().join("www").join("site");
+    let origin = "https://news.example";
+
+    // Feeds and sharing tags need the public address.
+    photodesk(&data)
+        .args(["export", "--out"])
+        .arg(&site)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--base-url"));
+    assert!(!site.exists());
+
+    photodesk(&data)
+        .args(["--base-url", origin, "export", "--out"])
+        .arg(&site)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("exported"));
+    let seed = site.join("stories/photos-putin-visits-chinas-harbin");
+    for page in [
+        "index.html",
+        "404.html",
+        "feed.rss",
+        "feed.atom",
+        "sitemap.xml",
+        "robots.txt",
+    ] {
+        assert!(site.join(page).is_file(), "{page}");
+    }
+    for n in 1..=12 {
+        assert!(seed.join(format!("{n}/index.html")).is_file(), "slide {n}");
+    }
+    assert!(site
+        .join(format!("stories/{cyrillic}/2/index.html"))
+        .is_file());
+    assert!(!site.join(format!("stories/{draft}")).exists());
+    assert!(!seed.join("13").exists());
+    // The pages are the served pages, with absolute links to the public address.
+    let page = std::fs::read_to_string(seed.join("5/index.html")).unwrap();
+    assert!(page.contains(r#"id="slide-5""#));
+    assert!(page.contains(&format!(
+        r#"<link rel="canonical" href="{origin}/stories/photos-putin-visits-chinas-harbin">"#
+    )));
+    assert!(!std::fs::read_to_string(site.join("sitemap.xml"))
+        .unwrap()
+        .contains(draft.as_str()));
+
+    // Every site URL any page or feed names is a file of the export.
+    let files = walk_files(&site);
+    let mut checked = 0;
+    for file in files.iter().filter(|f| {
+        f.extension()
+            .is_some_and(|e| ["html", "rss", "atom", "xml", "txt"].contains(&e.to_str().unwrap()))
+    }) {
+        let text = std::fs::read_to_string(file).unwrap();
+        for url in site_references(&text, origin) {
+            let path = url
+                .split(['#', '?'])
+                .next()
+                .unwrap()
+                .trim_start_matches('/');
+            let last = path.rsplit('/').next().unwrap();
+            let target = if last.contains('.') {
+                site.join(path)
+            } else {
+                site.join(path).join("index.html")
+            };
+            assert!(
+                target.is_file(),
+                "{} names {url}, not exported",
+                file.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "only {checked} references");
+    let renditions: Vec<_> = files
+        .iter()
+        .filter(|f| f.starts_with(site.join("renditions")))
+        .collect();
+    // 12 photos (the other stories' two are the seed's first two, stored
+    // once), one width each: JPEG, WebP, and the AVIF made before the export.
+    assert_eq!(renditions.len(), 12 * 3);
+    assert!(renditions.iter().any(|f| f.extension().unwrap() == "avif"));
+    // Readable by a web server running as another user.
+    use std::os::unix::fs::PermissionsExt;
+    for path in [&site, &seed, &files[0]] {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o004, 0o004, "{}", path.display());
+    }
+
+    // A second export replaces the first whole: a file it did not write is gone.
+    std::fs::write(seed.join("stale.html"), "old").unwrap();
+    photodesk(&data)
+        .args(["--base-url", origin, "export", "--out"])
+        .arg(&site)
+        .assert()
+        .success();
+    assert!(!seed.join("stale.html").exists());
+    assert!(seed.join("12/index.html").is_file());
+    // Nothing is left beside it.
+    let beside: Vec<_> = std::fs::read_dir(site.parent().unwrap()).unwrap().collect();
+    assert_eq!(beside.len(), 1);
+
+    // A folder of other files, or a file, is never replaced.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep me").unwrap();
+    for out in [&mine, &story] {
+        photodesk(&data)
+            .args(["--base-url", origin, "export", "--out"])
+            .arg(out)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("give a new or empty folder"));
+    }
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 1);
+}

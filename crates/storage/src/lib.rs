@@ -7,9 +7,11 @@
 
 mod file;
 mod object;
+mod staged;
 
 pub use file::{write_whole, FileBlobStore};
 pub use object::ObjectBlobStore;
+pub use staged::StagedFolder;
 
 use async_trait::async_trait;
 use bytes::Bytes;

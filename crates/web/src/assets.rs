@@ -74,6 +74,11 @@ impl Assets {
         }
     }
 
+    /// The URLs readers' pages use (not the editor's script).
+    pub fn public_urls(&self) -> [String; 3] {
+        [&self.css, &self.js, &self.icon].map(Asset::url)
+    }
+
     /// The asset with this file name, if it is one of ours.
     pub fn find(&self, file: &str) -> Option<&Representation> {
         [&self.css, &self.js, &self.editor, &self.icon]

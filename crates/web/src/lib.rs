@@ -7,12 +7,15 @@ mod assets;
 mod auth;
 mod editor;
 mod error;
+mod export;
 mod public;
 mod templates;
 
 use axum::Router;
+pub use export::{Export, StaticFile};
 use ipnet::IpNet;
 use photodesk_core::Photodesk;
+pub use public::PAGE_SIZE;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;

@@ -99,6 +99,37 @@ async fn home_lists_published_stories_only() {
 }
 
 #[tokio::test]
+async fn home_pages_after_the_first_have_paths_of_their_own() {
+    let t = TestApp::new().await;
+    let photos = t.photo_folder("photos", 1);
+    // One story more than a page holds.
+    for n in 0..=photodesk_web::PAGE_SIZE {
+        t.app
+            .import_story(
+                story_text(&format!("Gallery {n}"), 1).as_bytes(),
+                &photos,
+                true,
+            )
+            .await
+            .unwrap();
+    }
+    let first = get(&t, "/").await.text();
+    assert!(
+        first.contains(r#"<a rel="next" href="/page/2">"#),
+        "{first}"
+    );
+    assert!(!first.contains(r#"rel="prev""#));
+    let second = get(&t, "/page/2").await;
+    assert_eq!(second.status, StatusCode::OK);
+    let second = second.text();
+    assert!(second.contains(r#"<a rel="prev" href="/">"#), "{second}");
+    assert!(!second.contains(r#"rel="next""#));
+    // Newest first: the first story made is the one left for page 2.
+    assert!(second.contains(">Gallery 0</h2>") && !first.contains(">Gallery 0</h2>"));
+    assert_eq!(get(&t, "/page/3").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn the_story_page_shows_every_slide_as_a_figure() {
     let t = TestApp::new().await.with_seed_story().await;
     let page = get(&t, &format!("/stories/{SLUG}")).await;
@@ -214,9 +245,10 @@ async fn unknown_stories_slides_and_drafts_are_404_pages() {
         "/nowhere".to_owned(),
         "/originals/../../etc/passwd".to_owned(),
         format!("/originals/{}", "0".repeat(64)),
-        "/?page=0".to_owned(),
-        "/?page=2".to_owned(),
-        "/?page=x".to_owned(),
+        "/page/0".to_owned(),
+        "/page/1".to_owned(),
+        "/page/2".to_owned(),
+        "/page/x".to_owned(),
     ] {
         let reply = get(&t, &uri).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{uri}");

@@ -3,6 +3,7 @@
 mod accounts;
 mod check;
 mod demo;
+mod export;
 mod import;
 mod ingest;
 mod migrate;
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(config(&cli.settings, None)?, args).await,
         Command::Import(args) => import::run(config(&cli.settings, None)?, args).await,
         Command::Render(args) => render(&cli.settings, args),
+        Command::Export(args) => export::run(config(&cli.settings, None)?, args).await,
         Command::Check(args) => check::run(config(&cli.settings, None)?, args).await,
         Command::MigrateStore(args) => migrate::run(config(&cli.settings, None)?, args).await,
         Command::User(command) => accounts::user(config(&cli.settings, None)?, command).await,

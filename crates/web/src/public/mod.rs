@@ -6,7 +6,7 @@ mod representation;
 mod views;
 
 pub use representation::Representation;
-pub use views::{original_url, rendition_url};
+pub use views::{home_url, original_url, rendition_url, slide_url, story_url};
 
 /// The story page's template values (the editor's preview uses them too).
 pub fn story_view(origin: &str, story: &StoryWithSlides, current: Option<u32>) -> minijinja::Value {
@@ -15,7 +15,7 @@ pub fn story_view(origin: &str, story: &StoryWithSlides, current: Option<u32>) -
 
 use crate::error::PageError;
 use crate::{AppState, SITE_NAME};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use minijinja::context;
 use photodesk_core::CoreError;
 use photodesk_types::StoryWithSlides;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +45,7 @@ const PAGE_CACHING: &str = "public, max-age=60";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
+        .route("/page/{n}", get(later_home_page))
         .route("/stories/{slug}", get(story))
         .route("/stories/{slug}/{n}", get(slide))
         .route("/feed.rss", get(rss))
@@ -150,25 +151,28 @@ impl AppState {
     }
 }
 
-#[derive(Deserialize)]
-struct HomeQuery {
-    page: Option<String>,
+async fn home(State(state): State<AppState>, request: HeaderMap) -> Result<Response, PageError> {
+    home_page(state, 1, request).await
 }
 
-async fn home(
+/// `/page/{n}` for the pages after the first (`/page/1` is `/`).
+async fn later_home_page(
     State(state): State<AppState>,
-    Query(query): Query<HomeQuery>,
+    Path(page): Path<String>,
     request: HeaderMap,
 ) -> Result<Response, PageError> {
-    let page: u32 = match query.page.as_deref() {
-        None => 1,
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|p| (1..=100_000).contains(p))
-            .ok_or_else(|| state.page_error(CoreError::NotFound("no such page".into())))?,
-    };
-    let path = format!("/?page={page}");
+    match page
+        .parse::<u32>()
+        .ok()
+        .filter(|p| (2..=100_000).contains(p))
+    {
+        Some(page) => home_page(state, page, request).await,
+        None => Err(state.page_error(CoreError::NotFound("no such page".into()))),
+    }
+}
+
+async fn home_page(state: AppState, page: u32, request: HeaderMap) -> Result<Response, PageError> {
+    let path = views::home_url(page);
     let app = state.clone();
     state
         .cached(&request, false, &path, |_origin| async move {
@@ -296,7 +300,10 @@ impl FeedItem {
 
 impl AppState {
     /// The newest `limit` published stories with their slides.
-    async fn published_stories(&self, limit: u32) -> Result<Vec<StoryWithSlides>, CoreError> {
+    pub(crate) async fn published_stories(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<StoryWithSlides>, CoreError> {
         const BATCH: u32 = 500;
         let mut stories = Vec::new();
         let mut offset = 0;

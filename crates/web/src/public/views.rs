@@ -21,6 +21,15 @@ pub fn rendition_url(photo: &Photo, rendition: &Rendition) -> String {
     format!("/renditions/{}/{file}", photo.sha256)
 }
 
+/// Page `page` of the story list: `/`, then `/page/2`… (paths, not a
+/// query, so a static export can hold every page as a file).
+pub fn home_url(page: u32) -> String {
+    match page {
+        0 | 1 => "/".to_owned(),
+        n => format!("/page/{n}"),
+    }
+}
+
 pub fn story_url(slug: &str) -> String {
     format!("/stories/{slug}")
 }
@@ -367,9 +376,8 @@ pub fn home(stories: &[StorySummary], page: u32, has_next: bool) -> Value {
         title => if page > 1 { format!("Latest galleries, page {page}") } else { "Latest galleries".to_owned() },
         description => "Photo galleries: the latest stories in pictures.",
         teasers,
-        page,
-        previous_page => (page > 1).then(|| page - 1),
-        next_page => has_next.then(|| page + 1),
+        previous_page => (page > 1).then(|| home_url(page - 1)),
+        next_page => has_next.then(|| home_url(page + 1)),
     }
 }
 
