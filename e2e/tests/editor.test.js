@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -124,4 +124,33 @@ test('log in, build a story from uploads, reorder by keyboard, publish', async (
   assert.equal(await asked, 'beforeunload');
   await page.close();
   assert.ok(id);
+});
+
+/** A demo photo with an XMP packet cut off mid-element, as in a damaged file. */
+function damagedPhoto() {
+  const jpeg = readFileSync(join(PHOTOS, '03-wp-seeding.jpg'));
+  const packet = Buffer.from('http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description dc:description="Cut o');
+  const header = Buffer.from([0xFF, 0xE1, (packet.length + 2) >> 8, (packet.length + 2) & 0xFF]);
+  const file = join(mkdtempSync(join(tmpdir(), 'photodesk-upload-')), 'damaged.jpg');
+  writeFileSync(file, Buffer.concat([jpeg.subarray(0, 2), header, packet, jpeg.subarray(2)]));
+  return file;
+}
+
+test('an upload whose metadata cannot be read is added with a visible warning', async () => {
+  const page = await site.browser.newPage();
+  await page.goto(`${site.base}/edit`);
+  if (page.url().includes('/login')) {
+    await page.type('#name', EDITOR.name);
+    await page.type('#password', EDITOR.password);
+    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+  }
+  await page.type('#new-headline', 'Photos: a damaged file');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/edit/stories"] button')]);
+  await (await page.$('#files')).uploadFile(damagedPhoto());
+  await page.waitForFunction(() => document.querySelectorAll('#slides .edit-slide').length === 1, { timeout: 120_000 });
+  await page.waitForFunction(() => /: added/.test(document.querySelector('#uploads li span').textContent));
+  const row = await page.$eval('#uploads li', (li) => ({ text: li.textContent, flagged: li.classList.contains('is-error') }));
+  assert.match(row.text, /damaged\.jpg: added; its XMP metadata is not well-formed XML/);
+  assert.ok(row.flagged, 'the warning is shown like an error');
+  await page.close();
 });

@@ -47,8 +47,19 @@ pub struct StagedPhoto {
     pub record: NewPhoto,
     /// True if the library already had these exact bytes.
     pub duplicate: bool,
+    /// What could not be read of its metadata, for the person ingesting.
+    pub warnings: Vec<String>,
     /// Blobs this staging created, to take back if the operation fails.
     pub(crate) created_keys: Vec<String>,
+}
+
+/// One ingested photo: the stored record, what happened, and what could
+/// not be read of its metadata (empty for a duplicate: its first ingest said).
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub photo: Photo,
+    pub outcome: IngestOutcome,
+    pub warnings: Vec<String>,
 }
 
 /// What ingesting one photo did.
@@ -66,7 +77,7 @@ pub enum IngestOutcome {
 impl Photodesk {
     /// Adds one photo to the library (no story): original, renditions and
     /// fingerprints. The same bytes twice are stored once.
-    pub async fn ingest(&self, input: PhotoInput) -> Result<(Photo, IngestOutcome), CoreError> {
+    pub async fn ingest(&self, input: PhotoInput) -> Result<Ingested, CoreError> {
         let mut staged = self.stage_photo(input).await?;
         // Flagging and inserting under one lock, so photos ingested at the
         // same time see each other.
@@ -92,7 +103,11 @@ impl Photodesk {
                     (true, Some(of)) => IngestOutcome::NearDuplicate { of },
                     (true, None) => IngestOutcome::Added,
                 };
-                Ok((photo, outcome))
+                Ok(Ingested {
+                    photo,
+                    outcome,
+                    warnings: staged.warnings,
+                })
             }
             Err(err) => {
                 self.remove_unreferenced(&staged.created_keys).await;
@@ -114,6 +129,7 @@ impl Photodesk {
                 return Ok(StagedPhoto {
                     record: record_of(known),
                     duplicate: true,
+                    warnings: Vec::new(),
                     created_keys: Vec::new(),
                 });
             }
@@ -216,6 +232,7 @@ impl Photodesk {
                 renditions,
             },
             duplicate: false,
+            warnings: processed.metadata_problems,
             created_keys: created,
         })
     }

@@ -110,6 +110,11 @@ impl Photodesk {
             )));
         }
 
+        for (slide, photo) in staged.iter().enumerate() {
+            for problem in &photo.warnings {
+                tracing::warn!(slide = slide + 1, photo = %names[slide], "{problem}");
+            }
+        }
         let _catalogue = self.catalogue.lock().await;
         let fresh = staged
             .iter_mut()

@@ -2,7 +2,7 @@
 //! duplicates, near-duplicates, later (AVIF) renditions, hostile files.
 
 use bytes::Bytes;
-use photodesk_core::{CoreError, IngestOutcome, PhotoInput};
+use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput};
 use photodesk_testkit::{photo_jpeg, TestApp};
 use photodesk_types::RenditionFormat;
 
@@ -17,7 +17,7 @@ fn input(name: &str, bytes: Vec<u8>) -> PhotoInput {
 async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
     let t = TestApp::new().await;
     let original = photo_jpeg(800, 600, 1);
-    let (photo, outcome) = t
+    let Ingested { photo, outcome, .. } = t
         .app
         .ingest(input("a.jpg", original.clone()))
         .await
@@ -44,7 +44,11 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
     let blobs_after_first = t.app.blobs().list().await.unwrap();
 
     // The same bytes again: nothing new is stored.
-    let (again, outcome) = t
+    let Ingested {
+        photo: again,
+        outcome,
+        ..
+    } = t
         .app
         .ingest(input("copy.jpg", original.clone()))
         .await
@@ -55,14 +59,14 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
 
     // A smaller re-encode of the same picture is a near-duplicate; another picture is not.
     let resized = photo_jpeg(400, 300, 1);
-    let (_, outcome) = t.app.ingest(input("small.jpg", resized)).await.unwrap();
+    let Ingested { outcome, .. } = t.app.ingest(input("small.jpg", resized)).await.unwrap();
     assert_eq!(
         outcome,
         IngestOutcome::NearDuplicate {
             of: photo.sha256.clone()
         }
     );
-    let (_, outcome) = t
+    let Ingested { outcome, .. } = t
         .app
         .ingest(input("other.jpg", photo_jpeg(800, 600, 4)))
         .await
@@ -132,7 +136,7 @@ async fn hostile_files_are_refused_and_leave_nothing_behind() {
 async fn photos_stored_without_renditions_get_them_all_later() {
     // A photo recorded by an older version: original and row, no renditions.
     let t = TestApp::new().await;
-    let (photo, _) = t
+    let Ingested { photo, .. } = t
         .app
         .ingest(input("a.jpg", photo_jpeg(500, 300, 3)))
         .await
@@ -184,7 +188,7 @@ async fn photos_stored_without_renditions_get_them_all_later() {
 async fn a_rendition_stored_by_another_instance_is_recorded_as_stored() {
     let first = TestApp::new().await;
     let bytes = photo_jpeg(800, 600, 3);
-    let (photo, _) = first
+    let Ingested { photo, .. } = first
         .app
         .ingest(input("a.jpg", bytes.clone()))
         .await
@@ -208,7 +212,7 @@ async fn a_rendition_stored_by_another_instance_is_recorded_as_stored() {
         ..Default::default()
     })
     .await;
-    let (again, _) = second.app.ingest(input("a.jpg", bytes)).await.unwrap();
+    let Ingested { photo: again, .. } = second.app.ingest(input("a.jpg", bytes)).await.unwrap();
     let recorded = again
         .renditions
         .iter()

@@ -7,7 +7,7 @@ mod metadata;
 mod probe;
 pub mod render;
 
-pub use metadata::read_metadata;
+pub use metadata::{read_metadata, read_metadata_and_problems};
 pub use probe::{probe, Probed};
 
 /// Bounds checked before any pixel buffer is allocated.

@@ -1,7 +1,7 @@
 //! The binary as a user runs it: exit codes, messages, and a live server.
 
 use assert_cmd::Command;
-use photodesk_testkit::{photo_jpeg, story_text, write_photos, SEED_STORY};
+use photodesk_testkit::{photo_jpeg, story_text, with_broken_xmp, write_photos, SEED_STORY};
 use predicates::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -370,6 +370,20 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
         .assert()
         .success()
         .stdout(predicate::str::contains("added 0, duplicates 1"));
+    // A photo whose XMP is damaged is added, with a warning that its
+    // caption and credit may be missing.
+    let damaged = dir.path().join("damaged.jpg");
+    std::fs::write(&damaged, with_broken_xmp(&photo_jpeg(300, 200, 6))).unwrap();
+    photodesk(&data)
+        .arg("ingest")
+        .arg(&damaged)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("added 1, duplicates 0"))
+        .stderr(predicate::str::contains(format!(
+            "warning: {}: its XMP metadata is not well-formed XML (",
+            damaged.display()
+        )));
 }
 
 #[test]

@@ -54,6 +54,21 @@ pub fn photo_jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// `jpeg` with an XMP packet (APP1 after SOI) whose XML is cut off
+/// mid-element, as a damaged file has it: its caption cannot be read.
+pub fn with_broken_xmp(jpeg: &[u8]) -> Vec<u8> {
+    let packet = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description><rdf:Alt><rdf:li xml:lang="x-default">A caption cut o"#;
+    let mut segment = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+    segment.extend_from_slice(packet.as_bytes());
+    let length = u16::try_from(segment.len() + 2).unwrap();
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&length.to_be_bytes());
+    out.extend_from_slice(&segment);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// A story text with `slides` slides.
 pub fn story_text(headline: &str, slides: usize) -> String {
     let mut text = format!("{headline}\n\nA lead paragraph.\n\n");

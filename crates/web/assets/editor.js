@@ -212,11 +212,15 @@
       row.append(label, ' ', bar);
       uploads.appendChild(row);
       chain = chain.then(function () {
+        var warnings = [];
         return send(file, bar).then(function (photo) {
           bar.value = 100;
+          warnings = photo.warnings || [];
           return addSlide(photo, photo.outcome === 'near-duplicate');
         }).then(function () {
-          label.textContent = file.name + ': added';
+          // A damaged metadata block: the slide is there, its caption may not be.
+          label.textContent = file.name + ': added' + warnings.map(function (w) { return '; ' + w; }).join('');
+          if (warnings.length) row.classList.add('is-error');
         }, function (err) {
           label.textContent = file.name + ': ' + err.message;
           row.classList.add('is-error');

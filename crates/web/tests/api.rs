@@ -6,7 +6,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use photodesk_config::RawConfig;
-use photodesk_testkit::{photo_jpeg, TestApp};
+use photodesk_testkit::{photo_jpeg, with_broken_xmp, TestApp};
 use photodesk_types::Role;
 use photodesk_web::{app, AppState};
 use serde_json::{json, Value};
@@ -198,6 +198,21 @@ async fn a_story_is_built_reordered_and_published_through_the_api() {
         .await;
     assert_eq!(raw.status, StatusCode::CREATED);
     assert_eq!(raw.body["outcome"], "duplicate");
+    assert_eq!(raw.body["warnings"], serde_json::json!([]));
+    // A damaged XMP packet: the photo is added, and the editor is told why
+    // its caption is empty.
+    let damaged = site
+        .upload("damaged.jpg", with_broken_xmp(&photo_jpeg(200, 100, 5)))
+        .await;
+    assert_eq!(damaged.status, StatusCode::CREATED);
+    assert_eq!(damaged.body["outcome"], "added");
+    assert_eq!(damaged.body["metadata"]["caption"], serde_json::Value::Null);
+    let warnings = damaged.body["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0]
+        .as_str()
+        .unwrap()
+        .contains("XMP metadata is not well-formed"));
     assert_eq!(raw.body["id"].as_i64().unwrap(), photo_ids[0]);
 
     // Slides default their text from the photo's IPTC; given fields win.

@@ -77,7 +77,15 @@ impl Sources {
 /// Reads everything Photodesk uses from a photo's metadata. Never fails:
 /// unreadable blocks simply contribute nothing.
 pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
+    read_metadata_and_problems(bytes).0
+}
+
+/// [`read_metadata`], and what could not be read, in words for the person
+/// ingesting: a caption or credit that silently vanished (a damaged XMP
+/// packet) is worse than one reported missing.
+pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<String>) {
     let blocks = container::find_blocks(bytes);
+    let mut problems = Vec::new();
     let exif = blocks.exif.unwrap_or_default();
     let xmp_in_sync = match (&blocks.iim, blocks.iim_digest) {
         (Some(iim), Some(stored)) => Md5::digest(iim).as_slice() == stored,
@@ -85,11 +93,16 @@ pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
     };
     let sources = Sources {
         iim: blocks.iim.as_deref().map(Iim::parse),
-        xmp: blocks
-            .xmp
-            .as_deref()
-            .and_then(Xmp::parse)
-            .unwrap_or_default(),
+        xmp: match blocks.xmp.as_deref().map(Xmp::parse) {
+            Some(Ok(xmp)) => xmp,
+            Some(Err(err)) => {
+                problems.push(format!(
+                    "its XMP metadata is not well-formed XML ({err}), so none of it was read"
+                ));
+                Xmp::default()
+            }
+            None => Xmp::default(),
+        },
         xmp_in_sync,
     };
     let x = &sources.xmp;
@@ -111,7 +124,7 @@ pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
             iim.first(iptc::TIME_CREATED),
         )
     };
-    PhotoMetadata {
+    let metadata = PhotoMetadata {
         caption: sources.text(description, iptc::CAPTION, x.first(DC, "description"), 2000),
         headline: sources.text(None, iptc::HEADLINE, x.first(PHOTOSHOP, "Headline"), 256),
         title: sources.text(None, iptc::OBJECT_NAME, x.first(DC, "title"), 64),
@@ -153,7 +166,8 @@ pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
         }),
         gps: exif.gps,
         orientation: exif.orientation.unwrap_or(1),
-    }
+    };
+    (metadata, problems)
 }
 
 /// Drops NULs and surrounding white space; empty means absent; caps length.

@@ -82,3 +82,37 @@ fn files_without_metadata_and_garbage_give_defaults() {
         }
     );
 }
+
+/// A JPEG of metadata only: SOI, one APP1 XMP segment, EOI.
+fn jpeg_with_xmp(packet: &str) -> bytes::Bytes {
+    let mut segment = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+    segment.extend_from_slice(packet.as_bytes());
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    jpeg.extend_from_slice(&u16::try_from(segment.len() + 2).unwrap().to_be_bytes());
+    jpeg.extend_from_slice(&segment);
+    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    jpeg.into()
+}
+
+#[test]
+fn an_xmp_packet_that_is_not_xml_is_reported_not_just_skipped() {
+    let packet = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" dc:description="Ice lanterns"/></rdf:RDF></x:xmpmeta>"#;
+    let (metadata, problems) = read_metadata_and_problems(jpeg_with_xmp(packet));
+    assert_eq!(metadata.caption.as_deref(), Some("Ice lanterns"));
+    assert_eq!(problems, Vec::<String>::new());
+
+    let cut = &packet[..packet.len() - 40];
+    let (metadata, problems) = read_metadata_and_problems(jpeg_with_xmp(cut));
+    assert_eq!(metadata.caption, None);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("its XMP metadata is not well-formed XML ("),
+        "{problems:?}"
+    );
+    // No XMP at all is nothing to report.
+    assert!(
+        read_metadata_and_problems(bytes::Bytes::from_static(b"\xFF\xD8\xFF\xD9"))
+            .1
+            .is_empty()
+    );
+}

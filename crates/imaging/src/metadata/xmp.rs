@@ -21,9 +21,10 @@ pub struct Xmp {
 }
 
 impl Xmp {
-    /// Parses an XMP packet; `None` if it is not well-formed XML.
-    pub fn parse(packet: &str) -> Option<Xmp> {
-        let doc = roxmltree::Document::parse(packet_only(packet)).ok()?;
+    /// Parses an XMP packet; the XML parser's message if it is not
+    /// well-formed XML.
+    pub fn parse(packet: &str) -> Result<Xmp, String> {
+        let doc = roxmltree::Document::parse(packet_only(packet)).map_err(|e| e.to_string())?;
         let mut xmp = Xmp::default();
         let descriptions = doc
             .descendants()
@@ -46,7 +47,7 @@ impl Xmp {
                 }
             }
         }
-        Some(xmp)
+        Ok(xmp)
     }
 
     fn push(&mut self, ns: &str, name: &str, value: String) {
@@ -145,9 +146,9 @@ mod tests {
     #[test]
     fn entity_declarations_and_garbage_are_refused() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><x>&b;</x>"#;
-        assert!(Xmp::parse(bomb).is_none());
-        assert!(Xmp::parse("<x:xmpmeta").is_none());
-        assert!(Xmp::parse("").is_none());
+        assert!(Xmp::parse(bomb).is_err());
+        assert!(Xmp::parse("<x:xmpmeta").is_err());
+        assert!(Xmp::parse("").is_err());
     }
 
     #[test]
@@ -157,7 +158,7 @@ mod tests {
         assert_eq!(xmp.first(DC, "description"), Some("Подпись"));
         // Without the trailer nothing marks the end: the packet must be XML.
         let unwrapped = PACKET.replace(r#"<?xpacket end="w"?>"#, "");
-        assert!(Xmp::parse(&format!("{unwrapped}li>")).is_none());
-        assert!(Xmp::parse(&unwrapped).is_some());
+        assert!(Xmp::parse(&format!("{unwrapped}li>")).is_err());
+        assert!(Xmp::parse(&unwrapped).is_ok());
     }
 }

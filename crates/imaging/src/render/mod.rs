@@ -461,6 +461,8 @@ pub struct Processed {
     pub width: u32,
     pub height: u32,
     pub metadata: PhotoMetadata,
+    /// What could not be read of the metadata ([`crate::read_metadata_and_problems`]).
+    pub metadata_problems: Vec<String>,
     pub renditions: Vec<Rendered>,
     pub fingerprints: Option<Fingerprints>,
 }
@@ -480,7 +482,7 @@ pub fn process(
     job: &Job<'_>,
 ) -> Result<Processed, ImagingError> {
     let probed = crate::probe(&bytes, limits)?;
-    let metadata = crate::read_metadata(bytes.clone());
+    let (metadata, metadata_problems) = crate::read_metadata_and_problems(bytes.clone());
     let orientation = if probed.oriented_by_container {
         1
     } else {
@@ -542,6 +544,7 @@ pub fn process(
         width,
         height,
         metadata,
+        metadata_problems,
         renditions,
         fingerprints,
     })

@@ -33,18 +33,26 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
         });
     }
     let (mut added, mut duplicates, mut near) = (0usize, 0usize, Vec::new());
+    let mut warnings = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (path, outcome) = joined?;
         bar.set_message(path.display().to_string());
         bar.inc(1);
-        match outcome {
-            Ok((_, IngestOutcome::Added)) => added += 1,
-            Ok((_, IngestOutcome::Duplicate)) => duplicates += 1,
-            Ok((photo, IngestOutcome::NearDuplicate { of })) => {
-                added += 1;
-                near.push((path, photo.sha256, of));
+        let ingested = match outcome {
+            Ok(ingested) => ingested,
+            Err(err) => {
+                failed.push((path, err.to_string()));
+                continue;
             }
-            Err(err) => failed.push((path, err.to_string())),
+        };
+        warnings.extend(ingested.warnings.into_iter().map(|w| (path.clone(), w)));
+        match ingested.outcome {
+            IngestOutcome::Added => added += 1,
+            IngestOutcome::Duplicate => duplicates += 1,
+            IngestOutcome::NearDuplicate { of } => {
+                added += 1;
+                near.push((path, ingested.photo.sha256, of));
+            }
         }
     }
     bar.finish_and_clear();
@@ -62,6 +70,10 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
             path.display(),
             &sha256[..12]
         );
+    }
+    // Added all the same: the pixels are fine, only the metadata is not.
+    for (path, warning) in &warnings {
+        eprintln!("warning: {}: {warning}", path.display());
     }
     for (path, reason) in &failed {
         eprintln!("failed: {}: {reason}", path.display());

@@ -3,7 +3,7 @@
 
 use crate::public::{original_url, rendition_url};
 use chrono::{DateTime, Utc};
-use photodesk_core::IngestOutcome;
+use photodesk_core::{IngestOutcome, Ingested};
 use photodesk_types::{
     Photo, PhotoMetadata, RenditionFormat, Revision, Slide, StoryStatus, StorySummary,
     StoryWithSlides,
@@ -150,17 +150,21 @@ pub struct UploadBody {
     photo: PhotoBody,
     /// `added`, `duplicate` (the same bytes were there) or `near-duplicate`.
     outcome: &'static str,
+    /// What could not be read of the photo's metadata (a damaged XMP
+    /// packet), so its caption or credit may be missing; usually empty.
+    warnings: Vec<String>,
 }
 
 impl UploadBody {
-    pub fn new(photo: Photo, outcome: &IngestOutcome) -> Self {
+    pub fn new(ingested: Ingested) -> Self {
         UploadBody {
-            photo: photo.into(),
-            outcome: match outcome {
+            photo: ingested.photo.into(),
+            outcome: match ingested.outcome {
                 IngestOutcome::Added => "added",
                 IngestOutcome::Duplicate => "duplicate",
                 IngestOutcome::NearDuplicate { .. } => "near-duplicate",
             },
+            warnings: ingested.warnings,
         }
     }
 }

@@ -119,8 +119,8 @@ async fn upload_photo(
     if bytes.is_empty() {
         return Err(CoreError::Invalid("the upload is empty".into()).into());
     }
-    let (photo, outcome) = state.app.ingest(PhotoInput::Bytes { name, bytes }).await?;
-    Ok((StatusCode::CREATED, Json(UploadBody::new(photo, &outcome))))
+    let ingested = state.app.ingest(PhotoInput::Bytes { name, bytes }).await?;
+    Ok((StatusCode::CREATED, Json(UploadBody::new(ingested))))
 }
 
 async fn multipart_file(mut multipart: Multipart, limit: u64) -> Result<(String, Bytes), ApiError> {
