@@ -22,10 +22,10 @@ pub async fn run(config: Config, args: &Export) -> anyhow::Result<()> {
     let staged = StagedFolder::beside(&args.out, MARKER)
         .with_context(|| format!("cannot export to {}", args.out.display()))?;
     let app = Photodesk::open(&config).await?;
-    // The AVIF left for later are made first, so the pages offer them.
-    super::complete_renditions(&app).await?;
-    let export = photodesk_web::Export::new(AppState::new(app, Some(base_url.clone())));
+    let export = photodesk_web::Export::new(AppState::new(app.clone(), Some(base_url.clone())));
     let write_all = async {
+        // The AVIF left for later are made first, so the pages offer them.
+        super::complete_renditions(&app).await?;
         let paths = export.paths().await?;
         let bar = progress_bar(paths.len() as u64, "exporting");
         let mut bytes = 0;
