@@ -591,7 +591,10 @@ fn a_site_can_keep_its_photos_in_an_s3_bucket() {
             .args(["--blob-url", &blob_url, "--database-url", &database_url]);
         cmd
     };
-    with_s3(import(&data, &story, &photos)).assert().success();
+    with_s3(import(&data, &story, &photos))
+        .arg("--publish")
+        .assert()
+        .success();
     assert!(database.exists());
     assert!(!data.exists(), "nothing of the site in the data dir");
     let mut check = with_s3(photodesk(&data));
@@ -602,6 +605,20 @@ fn a_site_can_keep_its_photos_in_an_s3_bucket() {
         .stdout(predicate::str::contains(
             "checked 8 blobs: missing 0, damaged 0, orphans 0",
         ));
+    // The static export reads the renditions from the bucket.
+    let site = dir.path().join("site");
+    let mut export = with_s3(photodesk(&data));
+    export
+        .args(["--base-url", "https://news.example", "export", "--out"])
+        .arg(&site)
+        .assert()
+        .success();
+    let exported = walk_files(&site.join("renditions"));
+    // 2 photos × JPEG, WebP and the AVIF made before the export.
+    assert_eq!(exported.len(), 6);
+    assert!(exported
+        .iter()
+        .all(|f| std::fs::metadata(f).unwrap().len() > 100));
     // The rows point at the bucket: without it, every blob is missing.
     photodesk(&data)
         .args(["--database-url", &database_url, "check"])
