@@ -127,6 +127,9 @@ async fn home_pages_after_the_first_have_paths_of_their_own() {
     // Newest first: the first story made is the one left for page 2.
     assert!(second.contains(">Gallery 0</h2>") && !first.contains(">Gallery 0</h2>"));
     assert_eq!(get(&t, "/page/3").await.status, StatusCode::NOT_FOUND);
+    // Earlier links with a query still work.
+    assert_eq!(get(&t, "/?page=2").await.text(), second);
+    assert_eq!(get(&t, "/?page=1").await.text(), first);
 }
 
 #[tokio::test]
@@ -245,6 +248,9 @@ async fn unknown_stories_slides_and_drafts_are_404_pages() {
         "/nowhere".to_owned(),
         "/originals/../../etc/passwd".to_owned(),
         format!("/originals/{}", "0".repeat(64)),
+        "/?page=0".to_owned(),
+        "/?page=2".to_owned(),
+        "/?page=x".to_owned(),
         "/page/0".to_owned(),
         "/page/1".to_owned(),
         "/page/2".to_owned(),

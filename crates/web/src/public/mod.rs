@@ -15,7 +15,7 @@ pub fn story_view(origin: &str, story: &StoryWithSlides, current: Option<u32>) -
 
 use crate::error::PageError;
 use crate::{AppState, SITE_NAME};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use minijinja::context;
 use photodesk_core::CoreError;
 use photodesk_types::StoryWithSlides;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -151,8 +151,25 @@ impl AppState {
     }
 }
 
-async fn home(State(state): State<AppState>, request: HeaderMap) -> Result<Response, PageError> {
-    home_page(state, 1, request).await
+#[derive(Deserialize)]
+struct HomeQuery {
+    page: Option<String>,
+}
+
+/// `/`, and `/?page=N` as earlier links have it (the same page as `/page/N`).
+async fn home(
+    State(state): State<AppState>,
+    Query(query): Query<HomeQuery>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let page = match query.page.as_deref() {
+        None => Some(1),
+        Some(text) => text.parse().ok().filter(|p| (1..=100_000).contains(p)),
+    };
+    match page {
+        Some(page) => home_page(state, page, request).await,
+        None => Err(state.page_error(CoreError::NotFound("no such page".into()))),
+    }
 }
 
 /// `/page/{n}` for the pages after the first (`/page/1` is `/`).
