@@ -21,7 +21,8 @@ const RESOURCE_IPTC_DIGEST: u16 = 0x0425;
 
 #[derive(Debug, Default)]
 pub struct Blocks {
-    pub exif: Option<ExifFields>,
+    /// The fields, or why the EXIF block found could not be read.
+    pub exif: Option<Result<ExifFields, String>>,
     pub iim: Option<Bytes>,
     /// MD5 of the IIM as stored by the last XMP-aware writer.
     pub iim_digest: Option<[u8; 16]>,
@@ -47,7 +48,7 @@ pub fn find_blocks(data: Bytes) -> Blocks {
     } else if crate::heif::media_type(bytes).is_some() {
         let (exif, xmp) = crate::heif::metadata(bytes);
         Blocks {
-            exif: exif.as_deref().and_then(exif_fields),
+            exif: exif.as_deref().map(exif_fields),
             xmp,
             ..Blocks::default()
         }
@@ -58,7 +59,7 @@ pub fn find_blocks(data: Bytes) -> Blocks {
 
 fn jpeg_blocks(jpeg: Jpeg) -> Blocks {
     let mut blocks = Blocks {
-        exif: jpeg.exif().as_deref().and_then(exif_fields),
+        exif: jpeg.exif().as_deref().map(exif_fields),
         ..Blocks::default()
     };
     let mut photoshop = Vec::new();
@@ -125,7 +126,7 @@ fn tiff_blocks(data: &[u8]) -> Blocks {
     if let Some(resources) = tag_bytes(34377) {
         read_photoshop_resources(&resources, &mut blocks);
     }
-    blocks.exif = Some(super::exif::fields(&tiff));
+    blocks.exif = Some(Ok(super::exif::fields(&tiff)));
     blocks
 }
 
@@ -151,7 +152,7 @@ fn png_blocks(png: Png) -> Blocks {
         Some(String::from_utf8_lossy(&text).into_owned())
     });
     Blocks {
-        exif: png.exif().as_deref().and_then(exif_fields),
+        exif: png.exif().as_deref().map(exif_fields),
         xmp,
         ..Blocks::default()
     }
@@ -176,7 +177,7 @@ fn webp_blocks(webp: WebP) -> Blocks {
         .and_then(|chunk| chunk.content().data())
         .map(|data| String::from_utf8_lossy(data).into_owned());
     Blocks {
-        exif: webp.exif().as_deref().and_then(exif_fields),
+        exif: webp.exif().as_deref().map(exif_fields),
         xmp,
         ..Blocks::default()
     }

@@ -18,8 +18,11 @@ pub struct ExifFields {
 }
 
 /// Reads the TIFF structure of an EXIF block; `None` if it is not valid.
-pub fn parse(tiff: &[u8]) -> Option<ExifFields> {
-    Some(fields(&Reader::new().read_raw(tiff.to_vec()).ok()?))
+pub fn parse(tiff: &[u8]) -> Result<ExifFields, String> {
+    let exif = Reader::new()
+        .read_raw(tiff.to_vec())
+        .map_err(|e| e.to_string())?;
+    Ok(fields(&exif))
 }
 
 /// The fields Photodesk uses, from EXIF already read.

@@ -15,6 +15,7 @@ mod exif;
 mod iptc;
 mod xmp;
 
+use exif::ExifFields;
 use iptc::Iim;
 use md5::{Digest, Md5};
 use photodesk_types::PhotoMetadata;
@@ -86,7 +87,16 @@ pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
 pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<String>) {
     let blocks = container::find_blocks(bytes);
     let mut problems = Vec::new();
-    let exif = blocks.exif.unwrap_or_default();
+    let exif = match blocks.exif {
+        Some(Ok(exif)) => exif,
+        Some(Err(err)) => {
+            problems.push(format!(
+                "its EXIF metadata could not be read ({err}), so its orientation, date and camera were not"
+            ));
+            ExifFields::default()
+        }
+        None => ExifFields::default(),
+    };
     let xmp_in_sync = match (&blocks.iim, blocks.iim_digest) {
         (Some(iim), Some(stored)) => Md5::digest(iim).as_slice() == stored,
         _ => true,

@@ -83,15 +83,20 @@ fn files_without_metadata_and_garbage_give_defaults() {
     );
 }
 
-/// A JPEG of metadata only: SOI, one APP1 XMP segment, EOI.
-fn jpeg_with_xmp(packet: &str) -> bytes::Bytes {
-    let mut segment = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
-    segment.extend_from_slice(packet.as_bytes());
+/// A JPEG of metadata only: SOI, one APP1 segment (`signature` then
+/// `payload`), EOI.
+fn jpeg_with_app1(signature: &[u8], payload: &[u8]) -> bytes::Bytes {
+    let length = u16::try_from(signature.len() + payload.len() + 2).unwrap();
     let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1];
-    jpeg.extend_from_slice(&u16::try_from(segment.len() + 2).unwrap().to_be_bytes());
-    jpeg.extend_from_slice(&segment);
+    jpeg.extend_from_slice(&length.to_be_bytes());
+    jpeg.extend_from_slice(signature);
+    jpeg.extend_from_slice(payload);
     jpeg.extend_from_slice(&[0xFF, 0xD9]);
     jpeg.into()
+}
+
+fn jpeg_with_xmp(packet: &str) -> bytes::Bytes {
+    jpeg_with_app1(b"http://ns.adobe.com/xap/1.0/\0", packet.as_bytes())
 }
 
 #[test]
@@ -114,5 +119,18 @@ fn an_xmp_packet_that_is_not_xml_is_reported_not_just_skipped() {
         read_metadata_and_problems(bytes::Bytes::from_static(b"\xFF\xD8\xFF\xD9"))
             .1
             .is_empty()
+    );
+}
+
+#[test]
+fn an_exif_block_that_cannot_be_read_is_reported() {
+    // A big-endian TIFF header whose first IFD claims five entries and ends.
+    let truncated = b"MM\0*\0\0\0\x08\0\x05\x01\x12";
+    let (metadata, problems) = read_metadata_and_problems(jpeg_with_app1(b"Exif\0\0", truncated));
+    assert_eq!(metadata.orientation, 1);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("its EXIF metadata could not be read ("),
+        "{problems:?}"
     );
 }
