@@ -1141,6 +1141,19 @@ fn export_writes_the_public_site_as_files_and_replaces_it_whole() {
         .failure()
         .stderr(predicate::str::contains("--base-url"));
     assert!(!site.exists());
+    // Pages link from the root of the host: a sub-path would break every link.
+    photodesk(&data)
+        .args([
+            "--base-url",
+            "https://news.example/photos",
+            "export",
+            "--out",
+        ])
+        .arg(&site)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot live under /photos"));
+    assert!(!site.exists());
 
     photodesk(&data)
         .args(["--base-url", origin, "export", "--out"])
