@@ -137,15 +137,13 @@ impl Config {
         })?;
         let base_url = match raw.base_url {
             None => None,
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                Some(url.trim_end_matches('/').to_owned())
-            }
-            Some(url) => {
-                return Err(ConfigError::Invalid {
-                    key: "base_url",
-                    message: format!("{url:?} must start with http:// or https://"),
-                })
-            }
+            Some(url) => Some(origin_only(&url).ok_or_else(|| ConfigError::Invalid {
+                key: "base_url",
+                message: format!(
+                    "{url:?} must be http:// or https:// and a host, without a path: \
+                     the pages link from the root of their host (/stories/…)"
+                ),
+            })?),
         };
         let limits = Limits {
             max_pixels: positive("max_pixels", raw.max_pixels, DEFAULT_MAX_PIXELS)?,
@@ -208,6 +206,14 @@ fn is_blob_url(url: &str) -> bool {
 }
 
 /// The database URLs Photodesk opens.
+/// `scheme://host[:port]` without a trailing slash, if `url` is just that.
+fn origin_only(url: &str) -> Option<String> {
+    let url = url.trim_end_matches('/');
+    let (scheme, host) = url.split_once("://")?;
+    let plain_host = !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']);
+    (matches!(scheme, "http" | "https") && plain_host).then(|| url.to_owned())
+}
+
 fn is_database_url(url: &str) -> bool {
     url.strip_prefix("sqlite://")
         .is_some_and(|path| !path.is_empty())
@@ -269,6 +275,36 @@ mod tests {
     }
 
     #[test]
+    fn a_base_url_is_an_origin() {
+        for (url, origin) in [
+            ("https://photos.example.org", "https://photos.example.org"),
+            ("https://photos.example.org/", "https://photos.example.org"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ] {
+            let raw = RawConfig {
+                base_url: Some(url.into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                Config::from_raw(raw).unwrap().base_url.as_deref(),
+                Some(origin)
+            );
+        }
+        for url in [
+            "https://",
+            "ftp://example.org",
+            "https://a.example/b",
+            "https://a.example?x",
+        ] {
+            let raw = RawConfig {
+                base_url: Some(url.into()),
+                ..Default::default()
+            };
+            assert!(Config::from_raw(raw).is_err(), "{url}");
+        }
+    }
+
+    #[test]
     fn invalid_values_name_their_key() {
         for (raw, key) in [
             (
@@ -281,6 +317,13 @@ mod tests {
             (
                 RawConfig {
                     base_url: Some("example.com".into()),
+                    ..Default::default()
+                },
+                "base_url",
+            ),
+            (
+                RawConfig {
+                    base_url: Some("https://example.com/photos".into()),
                     ..Default::default()
                 },
                 "base_url",

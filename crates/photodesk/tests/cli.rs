@@ -1152,7 +1152,8 @@ fn export_writes_the_public_site_as_files_and_replaces_it_whole() {
         .arg(&site)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("cannot live under /photos"));
+        .stderr(predicate::str::contains("setting `base_url`"))
+        .stderr(predicate::str::contains("without a path"));
     assert!(!site.exists());
 
     photodesk(&data)

@@ -19,15 +19,6 @@ pub async fn run(config: Config, args: &Export) -> anyhow::Result<()> {
         "an export needs the site's public address for its feeds, sitemap and sharing tags: \
          give --base-url https://… (or base_url in the config)",
     )?;
-    // Pages link to `/stories/…`, `/renditions/…`: at the root of a host.
-    let host_and_path = base_url.split_once("://").map_or("", |(_, rest)| rest);
-    if let Some((_, path)) = host_and_path.split_once('/') {
-        anyhow::bail!(
-            "the site's pages link from the root of their host, so the export cannot live under \
-             /{path}: give a base URL without a path (a host of its own, such as \
-             https://photos.example.org)"
-        );
-    }
     let staged = StagedFolder::beside(&args.out, MARKER)
         .with_context(|| format!("cannot export to {}", args.out.display()))?;
     let app = Photodesk::open(&config).await?;
