@@ -205,7 +205,6 @@ fn is_blob_url(url: &str) -> bool {
     url.starts_with("file://") || url.starts_with("s3://")
 }
 
-/// The database URLs Photodesk opens.
 /// `scheme://host[:port]` without a trailing slash, if `url` is just that.
 fn origin_only(url: &str) -> Option<String> {
     let url = url.trim_end_matches('/');
@@ -214,6 +213,7 @@ fn origin_only(url: &str) -> Option<String> {
     (matches!(scheme, "http" | "https") && plain_host).then(|| url.to_owned())
 }
 
+/// The database URLs Photodesk opens.
 fn is_database_url(url: &str) -> bool {
     url.strip_prefix("sqlite://")
         .is_some_and(|path| !path.is_empty())
