@@ -15,7 +15,6 @@ mod exif;
 mod iptc;
 mod xmp;
 
-use exif::ExifFields;
 use iptc::Iim;
 use md5::{Digest, Md5};
 use photodesk_types::PhotoMetadata;
@@ -87,32 +86,22 @@ pub fn read_metadata(bytes: bytes::Bytes) -> PhotoMetadata {
 pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<String>) {
     let blocks = container::find_blocks(bytes);
     let mut problems = Vec::new();
-    let exif = match blocks.exif {
-        Some(Ok(exif)) => exif,
-        Some(Err(err)) => {
-            problems.push(format!(
-                "its EXIF metadata could not be read ({err}), so its orientation, date and camera were not"
-            ));
-            ExifFields::default()
-        }
-        None => ExifFields::default(),
-    };
+    let exif = readable(blocks.exif, &mut problems, |err| {
+        format!("its EXIF metadata could not be read ({err}), so its orientation, date and camera were not")
+    });
     let xmp_in_sync = match (&blocks.iim, blocks.iim_digest) {
         (Some(iim), Some(stored)) => Md5::digest(iim).as_slice() == stored,
         _ => true,
     };
     let sources = Sources {
         iim: blocks.iim.as_deref().map(Iim::parse),
-        xmp: match blocks.xmp.as_deref().map(Xmp::parse) {
-            Some(Ok(xmp)) => xmp,
-            Some(Err(err)) => {
-                problems.push(format!(
-                    "its XMP metadata is not well-formed XML ({err}), so none of it was read"
-                ));
-                Xmp::default()
-            }
-            None => Xmp::default(),
-        },
+        xmp: readable(
+            blocks.xmp.as_deref().map(Xmp::parse),
+            &mut problems,
+            |err| {
+                format!("its XMP metadata is not well-formed XML ({err}), so none of it was read")
+            },
+        ),
         xmp_in_sync,
     };
     let x = &sources.xmp;
@@ -178,6 +167,23 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
         orientation: exif.orientation.unwrap_or(1),
     };
     (metadata, problems)
+}
+
+/// A block's contents; absent or unreadable, the default (nothing read),
+/// an unreadable one noted in `problems` as `describe` puts it.
+fn readable<T: Default>(
+    block: Option<Result<T, String>>,
+    problems: &mut Vec<String>,
+    describe: impl FnOnce(String) -> String,
+) -> T {
+    match block {
+        Some(Ok(contents)) => contents,
+        Some(Err(err)) => {
+            problems.push(describe(err));
+            T::default()
+        }
+        None => T::default(),
+    }
 }
 
 /// Drops NULs and surrounding white space; empty means absent; caps length.
