@@ -66,6 +66,9 @@ fn text(value: &Value) -> Option<String> {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
+        // A list where Photodesk keeps one text (a location shown more
+        // than once): joined as ExifTool prints lists.
+        Value::Array(items) => Some(items.iter().filter_map(text).collect::<Vec<_>>().join(", ")),
         other => panic!("not text: {other}"),
     }
 }
@@ -76,6 +79,19 @@ fn list(value: &Value) -> Vec<String> {
         Value::Array(items) => items.iter().filter_map(text).collect(),
         single => vec![text(single).unwrap()],
     }
+}
+
+/// ExifTool's `2024:05:16 14:30:00.25+08:00` (or a shorter date) in ISO
+/// 8601's separators, as Photodesk gives dates.
+fn iso_date(exiftool: &str) -> String {
+    exiftool
+        .char_indices()
+        .map(|(at, c)| match (at, c) {
+            (4 | 7, ':') => '-',
+            (10, ' ') => 'T',
+            _ => c,
+        })
+        .collect()
 }
 
 /// Photodesk's reading of the file at `path`.
@@ -100,6 +116,11 @@ fn assert_matches_exiftool(path: &Path) -> photodesk_types::PhotoMetadata {
     );
     assert_eq!(ours.keywords, list(&theirs["Keywords"]), "{name}: keywords");
     assert_eq!(ours.city, text(&theirs["City"]), "{name}: city");
+    assert_eq!(
+        ours.sublocation,
+        text(&theirs["Location"]),
+        "{name}: sublocation"
+    );
     assert_eq!(ours.state, text(&theirs["State"]), "{name}: state");
     assert_eq!(ours.country, text(&theirs["Country"]), "{name}: country");
     assert_eq!(ours.headline, text(&theirs["Headline"]), "{name}: headline");
@@ -119,6 +140,11 @@ fn assert_matches_exiftool(path: &Path) -> photodesk_types::PhotoMetadata {
         ours.web_statement,
         text(&theirs["WebStatement"]),
         "{name}: web statement"
+    );
+    assert_eq!(
+        ours.date_created,
+        text(&theirs["DateTimeOriginal"]).map(|date| iso_date(&date)),
+        "{name}: date"
     );
     assert_eq!(
         ours.orientation,
@@ -404,6 +430,7 @@ fn exif_values_win_when_present() {
             "-EXIF:Copyright=EXIF Copyright",
             "-XMP-dc:Description=XMP description",
             "-EXIF:DateTimeOriginal=2024:05:16 14:30:00",
+            "-EXIF:SubSecTimeOriginal=25",
             "-EXIF:OffsetTimeOriginal=+08:00",
             "-GPSLatitude=45.75",
             "-GPSLatitudeRef=N",
@@ -414,10 +441,54 @@ fn exif_values_win_when_present() {
     let ours = assert_matches_exiftool(&path);
     assert_eq!(
         ours.date_created.as_deref(),
-        Some("2024-05-16T14:30:00+08:00")
+        Some("2024-05-16T14:30:00.25+08:00")
     );
     let gps = ours.gps.unwrap();
     assert!((gps.latitude - 45.75).abs() < 1e-6 && (gps.longitude - 126.65).abs() < 1e-6);
+}
+
+#[test]
+fn mwg_creator_lists_and_iptc_extension_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tagged(
+        dir.path(),
+        "mwg.jpg",
+        &[
+            "-use",
+            "MWG",
+            // Also written into EXIF Artist as one MWG string list.
+            "-MWG:Creator=Jane Doe",
+            "-MWG:Creator=Doe; John",
+            "-MWG:Creator=\"Quoted\" 李明",
+            "-XMP-photoshop:City=Harbin",
+            "-XMP-photoshop:State=Heilongjiang",
+            "-XMP-iptcExt:LocationShownCity=Київ",
+        ],
+    );
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(ours.creator, ["Jane Doe", "Doe; John", "\"Quoted\" 李明"]);
+    // The IPTC Core property where there is one, as ExifTool's City.
+    assert_eq!(ours.city.as_deref(), Some("Harbin"));
+    assert_eq!(ours.state.as_deref(), Some("Heilongjiang"));
+
+    // Else the Location Shown, as ExifTool's MWG tags read it (without
+    // -struct, which hides the flattened Location Shown tags they use).
+    let shown_only = tagged(
+        dir.path(),
+        "shown.jpg",
+        &[
+            "-XMP-iptcExt:LocationShownSublocation=Майдан",
+            "-XMP-iptcExt:LocationShownCountryName=Україна",
+            "-XMP-iptcExt:LocationShownCountryName=Polska",
+        ],
+    );
+    let ours = read(&shown_only);
+    assert_eq!(ours.country.as_deref(), Some("Україна, Polska"));
+    assert_eq!(ours.sublocation.as_deref(), Some("Майдан"));
+    let mwg = exiftool(&["-j", "-use", "MWG", "-MWG:all"], &shown_only);
+    let mwg = serde_json::from_str::<Value>(&mwg).unwrap()[0].clone();
+    assert_eq!(ours.country, text(&mwg["Country"]));
+    assert_eq!(ours.sublocation, text(&mwg["Location"]));
 }
 
 #[test]

@@ -272,7 +272,7 @@ pub struct PhotoMetadata {
     pub copyright: Option<String>,
     pub source: Option<String>,
     /// When the picture was taken, ISO 8601 as precise as the file says
-    /// (`2019-10-16`, `2019-10-16T19:01:00+02:00`).
+    /// (`2019-10-16`, `2019-10-16T19:01:00.35+02:00`).
     pub date_created: Option<String>,
     pub sublocation: Option<String>,
     pub city: Option<String>,

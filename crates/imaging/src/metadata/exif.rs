@@ -6,7 +6,7 @@ use photodesk_types::Gps;
 #[derive(Debug, Default, PartialEq)]
 pub struct ExifFields {
     pub orientation: Option<u8>,
-    /// ISO 8601, with the offset when the file gives one.
+    /// ISO 8601, with the fraction and offset when the file gives them.
     pub date_taken: Option<String>,
     pub make: Option<String>,
     pub model: Option<String>,
@@ -44,11 +44,11 @@ pub fn fields(exif: &exif::Exif) -> ExifFields {
         .and_then(|v| u8::try_from(v).ok())
         .filter(|v| (1..=8).contains(v));
     let date_taken = text(Tag::DateTimeOriginal).and_then(|date| {
-        let iso = exif_date_to_iso(&date)?;
-        Some(match text(Tag::OffsetTimeOriginal) {
-            Some(offset) if offset.len() == 6 => format!("{iso}{offset}"),
-            _ => iso,
-        })
+        date_taken(
+            &date,
+            text(Tag::SubSecTimeOriginal).as_deref(),
+            text(Tag::OffsetTimeOriginal).as_deref(),
+        )
     });
     ExifFields {
         orientation,
@@ -106,6 +106,39 @@ fn canon_lens(exif: &exif::Exif) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
+/// The moment of capture as ExifTool's `SubSecDateTimeOriginal` gives it
+/// (the MWG date): `DateTimeOriginal` with the leading digits of
+/// `SubSecTimeOriginal` as a fraction and `OffsetTimeOriginal` as the zone,
+/// e.g. `2018-07-25T16:34:23.935+02:00`. Bursts of frames within one second
+/// keep their order this way.
+fn date_taken(date: &str, subsec: Option<&str>, offset: Option<&str>) -> Option<String> {
+    let mut iso = exif_date_to_iso(date)?;
+    let fraction: String = subsec
+        .unwrap_or_default()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if !fraction.is_empty() {
+        iso.push('.');
+        iso.push_str(&fraction);
+    }
+    if let Some(zone) = offset.and_then(utc_offset) {
+        iso.push_str(&zone);
+    }
+    Some(iso)
+}
+
+/// `+2:00` or `+02:00` → `+02:00`, as ExifTool normalises OffsetTime.
+fn utc_offset(offset: &str) -> Option<String> {
+    let (sign, rest) = offset.split_at_checked(1)?;
+    let (hours, minutes) = rest.split_once(':')?;
+    let minutes = minutes.get(..2)?;
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let hours_ok = (1..=2).contains(&hours.len()) && digits(hours);
+    (matches!(sign, "+" | "-") && hours_ok && digits(minutes))
+        .then(|| format!("{sign}{hours:0>2}:{minutes}"))
+}
+
 /// `2019:10:16 19:01:00` → `2019-10-16T19:01:00`.
 fn exif_date_to_iso(date: &str) -> Option<String> {
     let b = date.as_bytes();
@@ -153,7 +186,7 @@ fn gps(exif: &exif::Exif) -> Option<Gps> {
 
 #[cfg(test)]
 mod tests {
-    use super::{exif_date_to_iso, parse};
+    use super::{date_taken, exif_date_to_iso, parse};
 
     /// A TIFF from a camera: Make as the bytes given, and an EXIF IFD whose
     /// maker note is an IFD naming the lens (tag 0x0095) in a 64-byte field,
@@ -230,6 +263,26 @@ mod tests {
         assert_eq!(make(b"Nokia\x002").as_deref(), Some("Nokia"));
         assert_eq!(make(b"  Canon  \0").as_deref(), Some("Canon"));
         assert_eq!(make(b"\0Stale\0"), None);
+    }
+
+    #[test]
+    fn sub_seconds_and_offset_join_the_date_as_exiftool_joins_them() {
+        let date = "2018:07:25 16:34:23";
+        for (subsec, offset, expected) in [
+            (None, None, "2018-07-25T16:34:23"),
+            (Some("935476"), None, "2018-07-25T16:34:23.935476"),
+            (Some("00"), Some("+02:00"), "2018-07-25T16:34:23.00+02:00"),
+            (Some("12 "), Some("-5:30"), "2018-07-25T16:34:23.12-05:30"),
+            (Some("ab"), Some("+0200"), "2018-07-25T16:34:23"),
+            (None, Some("Z"), "2018-07-25T16:34:23"),
+        ] {
+            assert_eq!(
+                date_taken(date, subsec, offset).as_deref(),
+                Some(expected),
+                "{subsec:?} {offset:?}"
+            );
+        }
+        assert_eq!(date_taken("not a date", Some("1"), None), None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod xmp;
 use iptc::Iim;
 use md5::{Digest, Md5};
 use photodesk_types::PhotoMetadata;
-use xmp::{Xmp, AUX, DC, EXIF_EX, IPTC_CORE, PHOTOSHOP, TIFF, XMP_RIGHTS};
+use xmp::{Xmp, AUX, DC, EXIF_EX, IPTC_CORE, IPTC_EXT, PHOTOSHOP, TIFF, XMP_RIGHTS};
 
 /// Longest text kept from any one field; hostile files can carry megabytes.
 const MAX_FIELD_CHARS: usize = 20_000;
@@ -63,7 +63,7 @@ impl Sources {
 
     fn list(&self, exif: Option<&str>, dataset: u8, xmp: Vec<String>) -> Vec<String> {
         if let Some(value) = exif.and_then(clean) {
-            return vec![value];
+            return clean_list(mwg_string_list(&value));
         }
         let xmp = clean_list(xmp);
         match &self.iim {
@@ -137,10 +137,30 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
         ),
         source: sources.text(None, iptc::SOURCE, x.first(PHOTOSHOP, "Source"), 32),
         date_created: exif.date_taken.clone().or_else(date_from_iptc),
-        sublocation: sources.text(None, iptc::SUBLOCATION, x.first(IPTC_CORE, "Location"), 32),
-        city: sources.text(None, iptc::CITY, x.first(PHOTOSHOP, "City"), 32),
-        state: sources.text(None, iptc::PROVINCE_STATE, x.first(PHOTOSHOP, "State"), 32),
-        country: sources.text(None, iptc::COUNTRY, x.first(PHOTOSHOP, "Country"), 64),
+        sublocation: sources.text(
+            None,
+            iptc::SUBLOCATION,
+            location(x, "Sublocation", (IPTC_CORE, "Location")).as_deref(),
+            32,
+        ),
+        city: sources.text(
+            None,
+            iptc::CITY,
+            location(x, "City", (PHOTOSHOP, "City")).as_deref(),
+            32,
+        ),
+        state: sources.text(
+            None,
+            iptc::PROVINCE_STATE,
+            location(x, "ProvinceState", (PHOTOSHOP, "State")).as_deref(),
+            32,
+        ),
+        country: sources.text(
+            None,
+            iptc::COUNTRY,
+            location(x, "CountryName", (PHOTOSHOP, "Country")).as_deref(),
+            64,
+        ),
         country_code: sources.text(
             None,
             iptc::COUNTRY_CODE,
@@ -167,6 +187,18 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
         orientation: exif.orientation.unwrap_or(1),
     };
     (metadata, problems)
+}
+
+/// A location field in XMP: the IPTC Core property every newsroom tool
+/// writes (and ExifTool's `City`, `State`… tags read), else the IPTC
+/// Extension's Location Shown structures (several joined with ", ", as
+/// ExifTool prints its MWG tags' lists), which newer tools may write alone.
+fn location(x: &Xmp, field: &str, (core_ns, core): (&str, &str)) -> Option<String> {
+    if let Some(value) = x.first(core_ns, core).and_then(clean) {
+        return Some(value);
+    }
+    let shown = clean_list(x.fields(IPTC_EXT, "LocationShown", field));
+    (!shown.is_empty()).then(|| shown.join(", "))
 }
 
 /// A block's contents; absent or unreadable, the default (nothing read),
@@ -205,6 +237,40 @@ fn clean_list(values: Vec<String>) -> Vec<String> {
         .filter_map(|v| clean(v))
         .take(MAX_LIST_ITEMS)
         .collect()
+}
+
+/// The items of a list kept in one EXIF string (Artist), as the MWG
+/// writes them and ExifTool reads them back: separated by "; ", an item
+/// holding "; " or starting with a quote put in quotes, inner quotes
+/// doubled.
+fn mwg_string_list(text: &str) -> Vec<String> {
+    let mut items: Vec<String> = Vec::new();
+    let mut in_quotes = false;
+    for part in text.split("; ") {
+        let continues_quoted_item = in_quotes;
+        let mut part = part.to_owned();
+        if !in_quotes && part.starts_with('"') {
+            part.remove(0);
+            in_quotes = true;
+        }
+        if in_quotes {
+            // An odd number of quotes at the end closes the item.
+            let trailing = part.chars().rev().take_while(|&c| c == '"').count();
+            if trailing % 2 == 1 {
+                part.pop();
+                in_quotes = false;
+            }
+            part = part.replace("\"\"", "\"");
+        }
+        match items.last_mut() {
+            Some(item) if continues_quoted_item => {
+                item.push_str("; ");
+                item.push_str(&part);
+            }
+            _ => items.push(part),
+        }
+    }
+    items
 }
 
 /// Cameras fill EXIF ImageDescription with their own name; that is no caption.

@@ -134,3 +134,16 @@ fn an_exif_block_that_cannot_be_read_is_reported() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn an_exif_artist_list_splits_as_the_mwg_writes_it() {
+    for (artist, items) in [
+        ("Jane Doe", &["Jane Doe"][..]),
+        ("Jane Doe; 李明", &["Jane Doe", "李明"]),
+        (r#""Doe; Jane"; John"#, &["Doe; Jane", "John"]),
+        (r#""He said ""hi"""; B"#, &[r#"He said "hi""#, "B"]),
+        ("A;B", &["A;B"]),
+    ] {
+        assert_eq!(mwg_string_list(artist), items, "{artist}");
+    }
+}

@@ -11,6 +11,7 @@ pub const XMP_RIGHTS: &str = "http://ns.adobe.com/xap/1.0/rights/";
 pub const TIFF: &str = "http://ns.adobe.com/tiff/1.0/";
 pub const EXIF_EX: &str = "http://cipa.jp/exif/1.0/";
 pub const AUX: &str = "http://ns.adobe.com/exif/1.0/aux/";
+pub const IPTC_EXT: &str = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/";
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const XML: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -41,9 +42,12 @@ impl Xmp {
                 let Some(ns) = property.tag_name().namespace() else {
                     continue;
                 };
-                let values = property_values(property);
-                for value in values {
-                    xmp.push(ns, property.tag_name().name(), value);
+                let name = property.tag_name().name();
+                for value in property_values(property) {
+                    xmp.push(ns, name, value);
+                }
+                for (field_ns, field, value) in structure_fields(property) {
+                    xmp.push(field_ns, &format!("{name}/{field}"), value);
                 }
             }
         }
@@ -62,6 +66,13 @@ impl Xmp {
             .get(&(ns.to_owned(), name.to_owned()))?
             .first()
             .map(String::as_str)
+    }
+
+    /// Every value of `field` (in namespace `ns`, as the property is) in the
+    /// structures listed under property `name` (e.g. the City of each
+    /// LocationShown), in document order.
+    pub fn fields(&self, ns: &str, name: &str, field: &str) -> Vec<String> {
+        self.all(ns, &format!("{name}/{field}"))
     }
 
     pub fn all(&self, ns: &str, name: &str) -> Vec<String> {
@@ -99,6 +110,7 @@ fn property_values(property: roxmltree::Node) -> Vec<String> {
                 // Capture One 8 wrote the language tag as the text of empty
                 // descriptions and rights: no caption is literally that.
                 .filter(|li| li.text() != Some("x-default"))
+                .filter(|li| !has_fields_as_attributes(li))
                 .map(|li| {
                     let is_default = li.attribute((XML, "lang")) == Some("x-default");
                     (is_default, li.text().unwrap_or_default().to_owned())
@@ -114,6 +126,42 @@ fn property_values(property: roxmltree::Node) -> Vec<String> {
         // Structures (e.g. LocationShown) are not top-level text values.
         None => Vec::new(),
     }
+}
+
+/// An `rdf:li` that is a structure written as attributes, not a value.
+fn has_fields_as_attributes(item: &roxmltree::Node) -> bool {
+    item.attributes()
+        .any(|a| a.namespace().is_some_and(|ns| ns != RDF && ns != XML))
+}
+
+/// The text fields of each structure in a list property (an `rdf:li`
+/// with `rdf:parseType="Resource"`, or holding an `rdf:Description`,
+/// fields as elements or attributes), as (namespace, field, text).
+fn structure_fields<'a>(property: roxmltree::Node<'a, 'a>) -> Vec<(&'a str, &'a str, String)> {
+    let items = property
+        .children()
+        .filter(|n| n.has_tag_name((RDF, "Bag")) || n.has_tag_name((RDF, "Seq")))
+        .flat_map(|list| list.children().filter(|n| n.has_tag_name((RDF, "li"))));
+    let mut fields = Vec::new();
+    for item in items {
+        let holder = item
+            .children()
+            .find(|n| n.has_tag_name((RDF, "Description")))
+            .unwrap_or(item);
+        for attribute in holder.attributes() {
+            if let Some(ns) = attribute.namespace().filter(|ns| *ns != RDF && *ns != XML) {
+                fields.push((ns, attribute.name(), attribute.value().to_owned()));
+            }
+        }
+        for field in holder.children().filter(|n| n.is_element()) {
+            let simple = !field.children().any(|c| c.is_element());
+            if let (Some(ns), true) = (field.tag_name().namespace(), simple) {
+                let text = field.text().unwrap_or_default().to_owned();
+                fields.push((ns, field.tag_name().name(), text));
+            }
+        }
+    }
+    fields
 }
 
 #[cfg(test)]
@@ -141,6 +189,24 @@ mod tests {
         let capture_one = PACKET.replace("Подпись", "x-default");
         let xmp = Xmp::parse(&capture_one).unwrap();
         assert_eq!(xmp.first(DC, "description"), Some("Bildunterschrift"));
+    }
+
+    #[test]
+    fn fields_of_listed_structures_are_read_in_order() {
+        let packet = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">
+ <Iptc4xmpExt:LocationShown><rdf:Bag>
+  <rdf:li rdf:parseType="Resource"><Iptc4xmpExt:City>Київ</Iptc4xmpExt:City><Iptc4xmpExt:CountryName>Україна</Iptc4xmpExt:CountryName></rdf:li>
+  <rdf:li><rdf:Description Iptc4xmpExt:City="Lviv"/></rdf:li>
+  <rdf:li Iptc4xmpExt:City="Odesa"/>
+ </rdf:Bag></Iptc4xmpExt:LocationShown>
+</rdf:Description></rdf:RDF></x:xmpmeta>"#;
+        let xmp = Xmp::parse(packet).unwrap();
+        let city = xmp.fields(IPTC_EXT, "LocationShown", "City");
+        assert_eq!(city, ["Київ", "Lviv", "Odesa"]);
+        let country = xmp.fields(IPTC_EXT, "LocationShown", "CountryName");
+        assert_eq!(country, ["Україна"]);
+        assert_eq!(xmp.first(IPTC_EXT, "LocationShown"), None);
     }
 
     #[test]
