@@ -348,7 +348,7 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
     std::fs::write(inbox.join("day2/a-again.jpg"), photo_jpeg(600, 400, 1)).unwrap();
     std::fs::write(inbox.join("a-small.jpg"), photo_jpeg(300, 200, 1)).unwrap();
     std::fs::write(inbox.join("broken.jpg"), b"not a photo at all").unwrap();
-    std::fs::write(inbox.join("notes.txt"), b"ignored: not a photo name").unwrap();
+    std::fs::write(inbox.join("notes.txt"), b"skipped: not a photo name").unwrap();
     let data = dir.path().join("data");
     photodesk(&data)
         .arg("ingest")
@@ -356,10 +356,14 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
         .assert()
         .failure()
         .stdout(predicate::str::contains(
-            "added 3, duplicates 1, near-duplicates 1, failed 1",
+            "added 3, duplicates 1, near-duplicates 1, failed 1, skipped 1",
         ))
         .stderr(predicate::str::contains("broken.jpg"))
-        .stderr(predicate::str::contains("not a JPEG"));
+        .stderr(predicate::str::contains("not a JPEG"))
+        .stderr(predicate::str::contains(format!(
+            "skipped: {}: not a photo file name",
+            inbox.join("notes.txt").display()
+        )));
     // The good photos stayed, with their renditions (AVIF included).
     assert_eq!(blob_files(&data, "originals"), 3);
     // a.jpg: 320 and 600 wide, b.jpg likewise, a-small.jpg 300 wide; × 3 formats.

@@ -21,22 +21,39 @@ pub fn photos_in_folder(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
         .collect())
 }
 
+/// The files `photodesk ingest` finds under one argument.
+#[derive(Debug, Default, PartialEq)]
+pub struct Found {
+    pub photos: Vec<PathBuf>,
+    /// Files in the folders not named as photos (sidecars, videos, raw
+    /// files), left alone but reported: nobody should wonder where they went.
+    pub skipped: Vec<PathBuf>,
+}
+
 /// What `photodesk ingest` takes from one argument: a file as given (so a
 /// wrong file gets a clear error), or every photo under a folder, its
 /// subfolders included, in natural order.
-pub fn photos_under(path: &Path) -> Result<Vec<PathBuf>, CoreError> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_owned()]);
+pub fn photos_under(path: &Path) -> Result<Found, CoreError> {
+    let mut found = Found::default();
+    if path.is_dir() {
+        collect_photos(path, &mut found)?;
+    } else {
+        found.photos.push(path.to_owned());
     }
-    let mut photos = Vec::new();
-    for entry in folder_entries(path)? {
+    Ok(found)
+}
+
+fn collect_photos(dir: &Path, found: &mut Found) -> Result<(), CoreError> {
+    for entry in folder_entries(dir)? {
         if entry.is_dir() {
-            photos.extend(photos_under(&entry)?);
+            collect_photos(&entry, found)?;
         } else if entry.is_file() && is_photo_name(&entry) {
-            photos.push(entry);
+            found.photos.push(entry);
+        } else if entry.is_file() {
+            found.skipped.push(entry);
         }
     }
-    Ok(photos)
+    Ok(())
 }
 
 /// The entries of `dir` that are not hidden, in natural name order.
@@ -113,14 +130,18 @@ mod tests {
         ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
-        let found: Vec<String> = photos_under(dir.path())
-            .unwrap()
-            .iter()
-            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
-            .collect();
-        assert_eq!(found, ["2.jpg", "10.jpg", "day 2/1.png"]);
+        let found = photos_under(dir.path()).unwrap();
+        let relative = |paths: &[PathBuf]| -> Vec<String> {
+            paths
+                .iter()
+                .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(relative(&found.photos), ["2.jpg", "10.jpg", "day 2/1.png"]);
+        assert_eq!(relative(&found.skipped), ["notes.txt"]);
         let named = dir.path().join("notes.txt");
-        assert_eq!(photos_under(&named).unwrap(), [named]);
+        let found = photos_under(&named).unwrap();
+        assert_eq!((found.photos, found.skipped), (vec![named], vec![]));
     }
 
     #[test]

@@ -14,10 +14,13 @@ use tokio::task::JoinSet;
 pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
     let app = Photodesk::open(&config).await?;
     let mut failed: Vec<(PathBuf, String)> = Vec::new();
-    let mut files = Vec::new();
+    let (mut files, mut skipped) = (Vec::new(), Vec::new());
     for path in &args.paths {
         match photos_under(path) {
-            Ok(found) => files.extend(found),
+            Ok(found) => {
+                files.extend(found.photos);
+                skipped.extend(found.skipped);
+            }
             Err(err) => failed.push((path.clone(), err.to_string())),
         }
     }
@@ -60,9 +63,10 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
     super::complete_renditions(&app).await?;
 
     println!(
-        "added {added}, duplicates {duplicates}, near-duplicates {}, failed {}",
+        "added {added}, duplicates {duplicates}, near-duplicates {}, failed {}, skipped {}",
         near.len(),
-        failed.len()
+        failed.len(),
+        skipped.len()
     );
     for (path, sha256, of) in &near {
         println!(
@@ -74,6 +78,15 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
     // Added all the same: the pixels are fine, only the metadata is not.
     for (path, warning) in &warnings {
         eprintln!("warning: {}: {warning}", path.display());
+    }
+    // Named: a folder of raw files or videos should not look like an
+    // empty one. A card dump can hold hundreds, hence the limit.
+    const SKIPPED_SHOWN: usize = 10;
+    for path in skipped.iter().take(SKIPPED_SHOWN) {
+        eprintln!("skipped: {}: not a photo file name", path.display());
+    }
+    if skipped.len() > SKIPPED_SHOWN {
+        eprintln!("skipped: … and {} more", skipped.len() - SKIPPED_SHOWN);
     }
     for (path, reason) in &failed {
         eprintln!("failed: {}: {reason}", path.display());
