@@ -1,6 +1,8 @@
 //! IPTC IIM (the APP13 "IPTC-NAA" record). A simple tagged format with no
 //! well-kept Rust reader, hence this one: datasets `0x1C record dataset
 //! length value`, text in the character set that dataset 1:90 declares.
+//! Damage (a length running past the end) stops the reading and is
+//! reported; the fields before it are kept.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +10,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Default, PartialEq)]
 pub struct Iim {
     values: BTreeMap<u8, Vec<String>>,
+    /// What was wrong with the block, in words for the person ingesting;
+    /// the datasets before the damage are kept.
+    pub problems: Vec<String>,
 }
 
 pub const OBJECT_NAME: u8 = 5;
@@ -59,20 +64,34 @@ impl Iim {
             }
             data = &data[header + length..];
         }
+        let mut problems = Vec::new();
+        // Writers pad the block with NULs; anything else left is damage.
+        if data.iter().any(|&b| b != 0) {
+            let read = match raw.len() {
+                1 => "1 field".to_owned(),
+                n => format!("{n} fields"),
+            };
+            problems.push(format!(
+                "its IPTC (IIM) metadata is cut short or damaged: \
+                 only the {read} before the damage could be read"
+            ));
+        }
         let mut values: BTreeMap<u8, Vec<String>> = BTreeMap::new();
         for (dataset, value) in raw {
             let value = trim_nuls(value);
-            let text = if utf8 {
-                String::from_utf8_lossy(value).into_owned()
-            } else {
-                encoding_rs::WINDOWS_1252
+            let text = match std::str::from_utf8(value) {
+                Ok(text) if utf8 => text.to_owned(),
+                // Declared UTF-8 but not: a tool set 1:90 and left the
+                // older values as they were, in Windows-1252 (ExifTool
+                // passes such bytes through undecoded).
+                _ => encoding_rs::WINDOWS_1252
                     .decode_without_bom_handling(value)
                     .0
-                    .into_owned()
+                    .into_owned(),
             };
             values.entry(dataset).or_default().push(text);
         }
-        Iim { values }
+        Iim { values, problems }
     }
 
     pub fn first(&self, dataset: u8) -> Option<&str> {
@@ -120,10 +139,31 @@ mod tests {
         let mut data = dataset(2, CAPTION, b"ok");
         data.extend_from_slice(&[0x1C, 2, CREDIT, 0xFF, 0xFF]);
         data.extend_from_slice(&[0x1C, 2, CREDIT, 0x80, 0x09, 1]);
-        assert_eq!(Iim::parse(&data).first(CAPTION), Some("ok"));
-        assert_eq!(Iim::parse(&data).first(CREDIT), None);
+        let iim = Iim::parse(&data);
+        assert_eq!(iim.first(CAPTION), Some("ok"));
+        assert_eq!(iim.first(CREDIT), None);
+        assert_eq!(iim.problems.len(), 1, "{:?}", iim.problems);
+        assert!(iim.problems[0].contains("only the 1 field before the damage"));
         for cut in 0..data.len() {
             Iim::parse(&data[..cut]);
         }
+    }
+
+    #[test]
+    fn padding_is_no_problem() {
+        let mut padded = dataset(2, CAPTION, b"ok");
+        padded.extend_from_slice(&[0, 0, 0]);
+        assert_eq!(Iim::parse(&padded).problems, Vec::<String>::new());
+    }
+
+    #[test]
+    fn values_left_in_windows_1252_under_a_utf8_declaration_are_read() {
+        let mut mixed = dataset(1, 90, UTF8_MARKER);
+        mixed.extend(dataset(2, COPYRIGHT, b"\xa9 2010 Big Newspaper"));
+        mixed.extend(dataset(2, CAPTION, "Київ".as_bytes()));
+        let iim = Iim::parse(&mixed);
+        assert_eq!(iim.first(COPYRIGHT), Some("© 2010 Big Newspaper"));
+        assert_eq!(iim.first(CAPTION), Some("Київ"));
+        assert_eq!(iim.problems, Vec::<String>::new());
     }
 }

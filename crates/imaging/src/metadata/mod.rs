@@ -93,8 +93,10 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
         (Some(iim), Some(stored)) => Md5::digest(iim).as_slice() == stored,
         _ => true,
     };
+    let iim = blocks.iim.as_deref().map(Iim::parse);
+    problems.extend(iim.iter().flat_map(|iim| iim.problems.iter().cloned()));
     let sources = Sources {
-        iim: blocks.iim.as_deref().map(Iim::parse),
+        iim,
         xmp: readable(
             blocks.xmp.as_deref().map(Xmp::parse),
             &mut problems,

@@ -136,6 +136,31 @@ fn an_exif_block_that_cannot_be_read_is_reported() {
 }
 
 #[test]
+fn a_damaged_iim_block_is_reported_and_its_first_fields_kept() {
+    let mut iim = vec![0x1C, 2, iptc::CAPTION, 0, 5];
+    iim.extend_from_slice(b"Ships");
+    // A credit that claims 200 bytes where 3 remain.
+    iim.extend_from_slice(&[0x1C, 2, iptc::CREDIT, 0, 200, b'A', b'g', b'e']);
+    // One Photoshop image resource (8BIM, id 0x0404, empty name) holding it.
+    let mut resources = b"Photoshop 3.0\08BIM\x04\x04\0\0".to_vec();
+    resources.extend_from_slice(&u32::try_from(iim.len()).unwrap().to_be_bytes());
+    resources.extend_from_slice(&iim);
+    let length = u16::try_from(resources.len() + 2).unwrap();
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xED];
+    jpeg.extend_from_slice(&length.to_be_bytes());
+    jpeg.extend_from_slice(&resources);
+    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    let (metadata, problems) = read_metadata_and_problems(jpeg.into());
+    assert_eq!(metadata.caption.as_deref(), Some("Ships"));
+    assert_eq!(metadata.credit, None);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("its IPTC (IIM) metadata is cut short or damaged"),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn an_exif_artist_list_splits_as_the_mwg_writes_it() {
     for (artist, items) in [
         ("Jane Doe", &["Jane Doe"][..]),
