@@ -51,8 +51,9 @@ pub struct RawConfig {
     pub max_pixels: Option<u64>,
     /// Largest photo file accepted, in bytes.
     pub max_file_bytes: Option<u64>,
-    /// Keep the GPS position in web renditions (default: dropped, as it can
-    /// endanger sources; originals always keep everything).
+    /// Keep the GPS position in web renditions and in the photo metadata
+    /// readers get from the API (default: dropped, as it can endanger
+    /// sources; originals, for editors only, keep everything).
     pub keep_location: Option<bool>,
     /// Where originals and renditions live: `file://DIR` or
     /// `s3://BUCKET/PREFIX` (default: `blobs/` inside the data dir).

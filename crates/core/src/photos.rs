@@ -329,19 +329,11 @@ impl Photodesk {
         }
     }
 
-    /// An original's bytes and media type, by its SHA-256. Unless
-    /// `editor`, only originals of photos in a published story are given:
-    /// a draft's photos may be embargoed.
-    pub async fn original(&self, sha256: &str, editor: bool) -> Result<(Bytes, String), CoreError> {
+    /// An original's bytes and media type, by its SHA-256: for editors
+    /// only. Readers get renditions: an original is full size and keeps
+    /// everything, the GPS position and camera serial numbers included.
+    pub async fn original(&self, sha256: &str) -> Result<(Bytes, String), CoreError> {
         let photo = self.photo(sha256).await?;
-        if !editor
-            && !self
-                .db
-                .photo_published(&photo.sha256, chrono::Utc::now())
-                .await?
-        {
-            return Err(CoreError::NotFound(format!("no published photo {sha256}")));
-        }
         let bytes = self.blobs.get(&original_key(&photo.sha256)).await?;
         Ok((bytes, photo.media_type))
     }

@@ -5,7 +5,7 @@ use crate::slug::slugify;
 use crate::{CoreError, PhotoInput, Photodesk, StagedPhoto};
 use chrono::Utc;
 use photodesk_db::{NewSlide, NewStory, Visibility};
-use photodesk_types::{PhotoMetadata, StoryStatus, StorySummary, StoryWithSlides};
+use photodesk_types::{Photo, PhotoMetadata, StoryStatus, StorySummary, StoryWithSlides};
 use std::path::Path;
 use tokio::task::JoinSet;
 
@@ -170,6 +170,14 @@ impl Photodesk {
             .await?)
     }
 
+    /// What readers may learn of a photo: its GPS position only where the
+    /// site keeps it in renditions too (it can endanger sources).
+    fn for_readers(&self, photo: &mut Photo) {
+        if !self.embed.keep_location {
+            photo.metadata.gps = None;
+        }
+    }
+
     /// Every story, drafts included, newest first, optionally only those
     /// whose headline contains `search`: the editor's list.
     pub async fn all_stories(
@@ -187,9 +195,12 @@ impl Photodesk {
     /// A story as readers see it, by slug (or id): drafts and stories not
     /// yet due are not found.
     pub async fn public_story(&self, reference: &str) -> Result<StoryWithSlides, CoreError> {
-        let story = self.story_by_reference(reference).await?;
+        let mut story = self.story_by_reference(reference).await?;
         let due = story.story.published_at.is_some_and(|at| at <= Utc::now());
         if story.story.status == StoryStatus::Published && due {
+            for slide in &mut story.slides {
+                self.for_readers(&mut slide.photo);
+            }
             Ok(story)
         } else {
             Err(CoreError::NotFound(format!("no story {reference:?}")))

@@ -26,7 +26,7 @@ async fn the_seed_story_imports_with_its_photos_in_order() {
     // Slide n got photo n.jpg (natural order, so 10.jpg is slide 10).
     for (n, slide) in story.slides.iter().enumerate() {
         let expected = jpeg(48, 32, (n + 1) as u8);
-        let (bytes, media_type) = t.app.original(&slide.photo.sha256, true).await.unwrap();
+        let (bytes, media_type) = t.app.original(&slide.photo.sha256).await.unwrap();
         assert_eq!(&bytes[..], &expected[..], "slide {}", n + 1);
         assert_eq!(media_type, "image/jpeg");
         assert_eq!((slide.photo.width, slide.photo.height), (48, 32));

@@ -153,7 +153,7 @@ async fn photos_stored_without_renditions_get_them_all_later() {
         near_duplicate_of: None,
         renditions: Vec::new(),
     };
-    let (bytes, _) = t.app.original(&photo.sha256, true).await.unwrap();
+    let (bytes, _) = t.app.original(&photo.sha256).await.unwrap();
     t.app
         .blobs()
         .put_if_absent(&photodesk_storage::original_key(&old.sha256), bytes)

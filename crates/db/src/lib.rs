@@ -165,8 +165,6 @@ pub trait Database: Send + Sync + 'static {
         version: u32,
     ) -> Result<Option<StoryContent>, DbError>;
     async fn photo_by_id(&self, id: PhotoId) -> Result<Option<Photo>, DbError>;
-    /// Whether the photo is on a slide of a story readers can see at `now`.
-    async fn photo_published(&self, sha256: &str, now: DateTime<Utc>) -> Result<bool, DbError>;
     async fn search_photos(
         &self,
         query: &str,

@@ -37,7 +37,7 @@ pub struct Settings {
     /// Largest photo file accepted, in bytes [default: 200000000].
     #[arg(long, global = true, env = "PHOTODESK_MAX_FILE_BYTES")]
     pub max_file_bytes: Option<u64>,
-    /// Keep the GPS position in web renditions [default: false].
+    /// Keep the GPS position in web renditions and readers' JSON [default: false].
     #[arg(long, global = true, env = "PHOTODESK_KEEP_LOCATION")]
     pub keep_location: Option<bool>,
     /// Blob store: file://DIR or s3://BUCKET/PREFIX (endpoint and keys from AWS_* variables) [default: DATA_DIR/blobs].

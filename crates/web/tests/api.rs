@@ -1199,3 +1199,64 @@ async fn session_cookies_are_secure_behind_https() {
     let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
+
+#[tokio::test]
+async fn readers_get_neither_originals_nor_the_gps_position_unless_kept() {
+    for keep_location in [false, true] {
+        let site = Site::with_settings(RawConfig {
+            keep_location: Some(keep_location),
+            ..RawConfig::default()
+        })
+        .await;
+        let folder = site.t.photo_folder("located", 1);
+        let photo = std::fs::read_dir(&folder).unwrap().next().unwrap().unwrap();
+        let status = Command::new("exiftool")
+            .args([
+                "-q",
+                "-overwrite_original",
+                "-GPSLatitude=45.75",
+                "-GPSLatitudeRef=N",
+            ])
+            .args(["-GPSLongitude=126.65", "-GPSLongitudeRef=E"])
+            .arg(photo.path())
+            .status()
+            .expect("exiftool runs (scripts/test installs it)");
+        assert!(status.success());
+        let text = "Photos: Located\n\nLead.\n\n1 / 1\n\nA caption.\n";
+        let story = site
+            .t
+            .app
+            .import_story(text.as_bytes(), &folder, true)
+            .await
+            .unwrap();
+        let uri = format!("/api/v1/stories/{}", story.story.slug);
+
+        let anonymous = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+        let read = site.send(anonymous(&uri)).await;
+        let gps = &read.body["slides"][0]["photo"]["metadata"]["gps"];
+        assert_eq!(gps.is_object(), keep_location, "{gps}");
+        let original = read.body["slides"][0]["photo"]["original_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let refused = site.send(anonymous(&original)).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+        // Editors see everything, the original too (privately cached).
+        let edited = site.call(Method::GET, &uri, None).await;
+        let gps = &edited.body["slides"][0]["photo"]["metadata"]["gps"];
+        assert!((gps["latitude"].as_f64().unwrap() - 45.75).abs() < 1e-6);
+        let request = site.request(Method::GET, &original).body(Body::empty());
+        let fetched = site.router.clone().oneshot(request.unwrap()).await.unwrap();
+        assert_eq!(fetched.status(), StatusCode::OK);
+        assert!(fetched.headers()[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .starts_with("private"));
+        let bytes = fetched.into_body().collect().await.unwrap().to_bytes();
+        assert!(
+            bytes == std::fs::read(photo.path()).unwrap(),
+            "byte for byte"
+        );
+    }
+}

@@ -247,7 +247,6 @@ async fn unknown_stories_slides_and_drafts_are_404_pages() {
         "/stories/draft-story/1".to_owned(),
         "/nowhere".to_owned(),
         "/originals/../../etc/passwd".to_owned(),
-        format!("/originals/{}", "0".repeat(64)),
         "/?page=0".to_owned(),
         "/?page=2".to_owned(),
         "/?page=x".to_owned(),
@@ -267,18 +266,29 @@ async fn unknown_stories_slides_and_drafts_are_404_pages() {
 async fn images_are_served_with_immutable_caching() {
     let t = TestApp::new().await.with_seed_story().await;
     let json = get(&t, &format!("/api/v1/stories/{SLUG}")).await.json();
-    let url = json["slides"][0]["photo"]["original_url"]
+    let rendition = json["slides"][0]["photo"]["renditions"][0]["url"]
         .as_str()
         .unwrap()
         .to_owned();
-    let image = get(&t, &url).await;
+    let image = get(&t, &rendition).await;
     assert_eq!(image.status, StatusCode::OK);
     assert_eq!(image.content_type, "image/jpeg");
     assert!(image.cache_control.contains("immutable"));
     assert_eq!(&image.body[..2], &[0xFF, 0xD8]);
-    // Pages use renditions, never the (large) original.
+    // Pages use renditions, never the original, which is for editors
+    // only: readers get a page saying so, whether or not it exists.
+    let original = json["slides"][0]["photo"]["original_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let html = get(&t, &format!("/stories/{SLUG}")).await.text();
-    assert!(!html.contains(&url));
+    assert!(!html.contains(&original));
+    for uri in [original, format!("/originals/{}", "0".repeat(64))] {
+        let refused = get(&t, &uri).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(refused.content_type.starts_with("text/html"), "{uri}");
+        assert!(refused.text().contains("for editors"), "{uri}");
+    }
 }
 
 #[tokio::test]

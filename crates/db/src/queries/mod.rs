@@ -616,18 +616,6 @@ impl Database for SqlDatabase {
         editing::photo_by_id(&self.pool, id).await
     }
 
-    async fn photo_published(&self, sha256: &str, now: DateTime<Utc>) -> Result<bool, DbError> {
-        Ok(query(
-            "SELECT EXISTS (SELECT 1 FROM photos p JOIN slides s ON s.photo_id = p.id
-                            JOIN stories st ON st.id = s.story_id
-                            WHERE p.sha256 = ? AND st.status = 'published' AND st.published_at <= ?)",
-        )
-        .bind(sha256)
-        .bind(now)
-        .scalar(&self.pool)
-        .await?)
-    }
-
     async fn search_photos(
         &self,
         query: &str,

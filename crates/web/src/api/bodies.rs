@@ -95,7 +95,9 @@ pub struct PhotoBody {
     width: u32,
     height: u32,
     byte_size: u64,
+    /// The original, byte for byte: editors only (readers get 401).
     original_url: String,
+    /// Without `gps` for readers unless the site keeps the location.
     metadata: PhotoMetadata,
     /// ThumbHash (base64) to paint while the image loads.
     placeholder: Option<String>,

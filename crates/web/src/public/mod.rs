@@ -441,26 +441,28 @@ async fn asset(
     }
 }
 
-/// Originals of published photos for everyone; of drafts for editors only
-/// (and then not cached by shared caches).
+/// Originals for editors only (asked before any lookup, so readers learn
+/// nothing of the library), never cached by shared caches.
 async fn original(
     State(state): State<AppState>,
     caller: crate::auth::Caller,
     Path(sha256): Path<String>,
 ) -> Result<Response, PageError> {
-    let editor = caller.user().is_some();
+    if caller.user().is_none() {
+        return Err(state.page_error(CoreError::Unauthorized(
+            "originals are for editors (log in); pages use the web renditions".into(),
+        )));
+    }
     let (bytes, media_type) = state
         .app
-        .original(&sha256, editor)
+        .original(&sha256)
         .await
         .map_err(|e| state.page_error(e))?;
     let mut response = immutable_image(bytes, &media_type);
-    if editor {
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, max-age=3600"),
-        );
-    }
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
     Ok(response)
 }
 
