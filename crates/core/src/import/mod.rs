@@ -22,7 +22,7 @@ pub fn photos_in_folder(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
 }
 
 /// The files `photodesk ingest` finds under one argument.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Found {
     pub photos: Vec<PathBuf>,
     /// Files in the folders not named as photos (sidecars, videos, raw

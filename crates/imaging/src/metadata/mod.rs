@@ -125,6 +125,11 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
             iim.first(iptc::TIME_CREATED),
         )
     };
+    // A location field: IIM dataset, Location Shown field, IPTC Core
+    // property, IIM length limit.
+    let place = |dataset, shown, core, limit| {
+        sources.text(None, dataset, location(x, shown, core).as_deref(), limit)
+    };
     let metadata = PhotoMetadata {
         caption: sources.text(description, iptc::CAPTION, x.first(DC, "description"), 2000),
         headline: sources.text(None, iptc::HEADLINE, x.first(PHOTOSHOP, "Headline"), 256),
@@ -139,30 +144,20 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
         ),
         source: sources.text(None, iptc::SOURCE, x.first(PHOTOSHOP, "Source"), 32),
         date_created: exif.date_taken.clone().or_else(date_from_iptc),
-        sublocation: sources.text(
-            None,
+        sublocation: place(
             iptc::SUBLOCATION,
-            location(x, "Sublocation", (IPTC_CORE, "Location")).as_deref(),
+            "Sublocation",
+            (IPTC_CORE, "Location"),
             32,
         ),
-        city: sources.text(
-            None,
-            iptc::CITY,
-            location(x, "City", (PHOTOSHOP, "City")).as_deref(),
-            32,
-        ),
-        state: sources.text(
-            None,
+        city: place(iptc::CITY, "City", (PHOTOSHOP, "City"), 32),
+        state: place(
             iptc::PROVINCE_STATE,
-            location(x, "ProvinceState", (PHOTOSHOP, "State")).as_deref(),
+            "ProvinceState",
+            (PHOTOSHOP, "State"),
             32,
         ),
-        country: sources.text(
-            None,
-            iptc::COUNTRY,
-            location(x, "CountryName", (PHOTOSHOP, "Country")).as_deref(),
-            64,
-        ),
+        country: place(iptc::COUNTRY, "CountryName", (PHOTOSHOP, "Country"), 64),
         country_code: sources.text(
             None,
             iptc::COUNTRY_CODE,

@@ -86,8 +86,14 @@ fn files_without_metadata_and_garbage_give_defaults() {
 /// A JPEG of metadata only: SOI, one APP1 segment (`signature` then
 /// `payload`), EOI.
 fn jpeg_with_app1(signature: &[u8], payload: &[u8]) -> bytes::Bytes {
+    jpeg_with_segment(0xE1, signature, payload)
+}
+
+/// A JPEG of metadata only: SOI, one segment `marker` (`signature` then
+/// `payload`), EOI.
+fn jpeg_with_segment(marker: u8, signature: &[u8], payload: &[u8]) -> bytes::Bytes {
     let length = u16::try_from(signature.len() + payload.len() + 2).unwrap();
-    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, marker];
     jpeg.extend_from_slice(&length.to_be_bytes());
     jpeg.extend_from_slice(signature);
     jpeg.extend_from_slice(payload);
@@ -97,6 +103,12 @@ fn jpeg_with_app1(signature: &[u8], payload: &[u8]) -> bytes::Bytes {
 
 fn jpeg_with_xmp(packet: &str) -> bytes::Bytes {
     jpeg_with_app1(b"http://ns.adobe.com/xap/1.0/\0", packet.as_bytes())
+}
+
+/// `problems` is one problem, which starts with `start`.
+fn assert_one_problem(problems: &[String], start: &str) {
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with(start), "{problems:?}");
 }
 
 #[test]
@@ -109,11 +121,7 @@ fn an_xmp_packet_that_is_not_xml_is_reported_not_just_skipped() {
     let cut = &packet[..packet.len() - 40];
     let (metadata, problems) = read_metadata_and_problems(jpeg_with_xmp(cut));
     assert_eq!(metadata.caption, None);
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(
-        problems[0].starts_with("its XMP metadata is not well-formed XML ("),
-        "{problems:?}"
-    );
+    assert_one_problem(&problems, "its XMP metadata is not well-formed XML (");
     // No XMP at all is nothing to report.
     assert!(
         read_metadata_and_problems(bytes::Bytes::from_static(b"\xFF\xD8\xFF\xD9"))
@@ -128,11 +136,7 @@ fn an_exif_block_that_cannot_be_read_is_reported() {
     let truncated = b"MM\0*\0\0\0\x08\0\x05\x01\x12";
     let (metadata, problems) = read_metadata_and_problems(jpeg_with_app1(b"Exif\0\0", truncated));
     assert_eq!(metadata.orientation, 1);
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(
-        problems[0].starts_with("its EXIF metadata could not be read ("),
-        "{problems:?}"
-    );
+    assert_one_problem(&problems, "its EXIF metadata could not be read (");
 }
 
 #[test]
@@ -142,22 +146,14 @@ fn a_damaged_iim_block_is_reported_and_its_first_fields_kept() {
     // A credit that claims 200 bytes where 3 remain.
     iim.extend_from_slice(&[0x1C, 2, iptc::CREDIT, 0, 200, b'A', b'g', b'e']);
     // One Photoshop image resource (8BIM, id 0x0404, empty name) holding it.
-    let mut resources = b"Photoshop 3.0\08BIM\x04\x04\0\0".to_vec();
+    let mut resources = b"8BIM\x04\x04\0\0".to_vec();
     resources.extend_from_slice(&u32::try_from(iim.len()).unwrap().to_be_bytes());
     resources.extend_from_slice(&iim);
-    let length = u16::try_from(resources.len() + 2).unwrap();
-    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xED];
-    jpeg.extend_from_slice(&length.to_be_bytes());
-    jpeg.extend_from_slice(&resources);
-    jpeg.extend_from_slice(&[0xFF, 0xD9]);
-    let (metadata, problems) = read_metadata_and_problems(jpeg.into());
+    let jpeg = jpeg_with_segment(0xED, b"Photoshop 3.0\0", &resources);
+    let (metadata, problems) = read_metadata_and_problems(jpeg);
     assert_eq!(metadata.caption.as_deref(), Some("Ships"));
     assert_eq!(metadata.credit, None);
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(
-        problems[0].starts_with("its IPTC (IIM) metadata is cut short or damaged"),
-        "{problems:?}"
-    );
+    assert_one_problem(&problems, "its IPTC (IIM) metadata is cut short or damaged");
 }
 
 #[test]
