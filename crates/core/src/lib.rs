@@ -17,9 +17,7 @@ pub use accounts::{NewLogin, SessionUser, SESSION_LIFETIME};
 pub use check::CheckReport;
 pub use editing::{SlideChanges, SCHEDULER_PERIOD};
 pub use error::{CoreError, Problem};
-pub use photos::{
-    IngestOutcome, Ingested, PhotoInput, StagedPhoto, INGEST_FORMATS, NEAR_DUPLICATE_BITS,
-};
+pub use photos::{IngestOutcome, Ingested, PhotoInput, StagedPhoto, INGEST_FORMATS};
 pub use renditions::LATER_FORMATS;
 
 use migrate::Site;

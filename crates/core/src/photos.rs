@@ -6,17 +6,12 @@ use crate::{CoreError, Photodesk};
 use bytes::Bytes;
 use photodesk_db::NewPhoto;
 use photodesk_imaging::render::{
-    perceptual_distance, process, Job, Processed, Rendered, RenditionSpec,
+    near_duplicate_distance, process, Job, Processed, Rendered, RenditionSpec,
 };
 use photodesk_storage::{key_sha256, original_key, rendition_key};
-use photodesk_types::{Photo, Rendition, RenditionFormat};
+use photodesk_types::{Fingerprints, Photo, Rendition, RenditionFormat};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-
-/// Photos whose perceptual hashes differ in at most this many of their 144
-/// bits are reported as near-duplicates. On the test corpus, resized and
-/// recompressed copies measured 0–4 and different photos 47 and more.
-pub const NEAR_DUPLICATE_BITS: u32 = 12;
 
 /// The formats made while a photo is ingested; AVIF, slow to encode, is made
 /// afterwards in the background and appears once ready.
@@ -283,29 +278,32 @@ impl Photodesk {
         Ok(renditions)
     }
 
-    /// Links each new photo to the nearest photo within
-    /// [`NEAR_DUPLICATE_BITS`]: one already in the library or one earlier in
-    /// `records` (a burst imported together). Callers hold `catalogue`
-    /// until the records are inserted.
+    /// Links each new photo to the nearest of its near-duplicates
+    /// ([`near_duplicate_distance`]): one already in the library or one
+    /// earlier in `records` (a burst imported together). Callers hold
+    /// `catalogue` until the records are inserted.
     pub(crate) async fn flag_near_duplicates(
         &self,
         records: impl IntoIterator<Item = &mut NewPhoto>,
     ) -> Result<(), CoreError> {
-        let mut known = self.db.perceptual_hashes().await?;
+        let mut known = self.db.fingerprints().await?;
         for record in records {
-            let Some(hash) = record.perceptual_hash.clone() else {
+            let Some(perceptual_hash) = record.perceptual_hash.clone() else {
                 continue;
+            };
+            let fingerprints = Fingerprints {
+                placeholder: record.placeholder.clone().unwrap_or_default(),
+                perceptual_hash,
             };
             record.near_duplicate_of = known
                 .iter()
                 .filter(|(other, _)| *other != record.sha256)
-                .filter_map(|(other, other_hash)| {
-                    Some((perceptual_distance(&hash, other_hash)?, other))
+                .filter_map(|(other, theirs)| {
+                    Some((near_duplicate_distance(&fingerprints, theirs)?, other))
                 })
-                .filter(|(distance, _)| *distance <= NEAR_DUPLICATE_BITS)
                 .min()
                 .map(|(_, other)| other.clone());
-            known.push((record.sha256.clone(), hash));
+            known.push((record.sha256.clone(), fingerprints));
         }
         Ok(())
     }

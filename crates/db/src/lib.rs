@@ -13,8 +13,8 @@ pub use queries::SqlDatabase;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    ApiToken, Photo, PhotoId, PhotoMetadata, Rendition, RenditionFormat, Revision, Role,
-    StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User, UserId,
+    ApiToken, Fingerprints, Photo, PhotoId, PhotoMetadata, Rendition, RenditionFormat, Revision,
+    Role, StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User, UserId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -120,8 +120,9 @@ pub trait Database: Send + Sync + 'static {
         format: RenditionFormat,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;
-    /// Every photo's SHA-256 with its perceptual hash, to find near-duplicates.
-    async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError>;
+    /// Every fingerprinted photo's SHA-256 with its fingerprints, to find
+    /// near-duplicates (an empty placeholder where none was recorded).
+    async fn fingerprints(&self) -> Result<Vec<(String, Fingerprints)>, DbError>;
     async fn counts(&self) -> Result<Counts, DbError>;
     /// Every blob the database refers to, for integrity checks.
     async fn referenced_blobs(&self) -> Result<Vec<BlobReference>, DbError>;

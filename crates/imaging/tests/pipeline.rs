@@ -4,10 +4,11 @@
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use photodesk_imaging::render::{
-    decode_upright, perceptual_distance, process, EmbedOptions, Job, Pixels, RenditionSpec,
+    decode_upright, near_duplicate_distance, perceptual_distance, process, EmbedOptions, Job,
+    Pixels, RenditionSpec,
 };
 use photodesk_imaging::{read_metadata, DecodeLimits, ImagingError};
-use photodesk_types::{PhotoMetadata, RenditionFormat};
+use photodesk_types::{Fingerprints, PhotoMetadata, RenditionFormat};
 use std::io::Cursor;
 use std::process::Command;
 
@@ -400,8 +401,43 @@ fn placeholder_and_perceptual_hash_tell_copies_from_other_photos() {
     let far = perceptual_distance(&a.perceptual_hash, &c.perceptual_hash).unwrap();
     assert!(near <= 6, "a resized, brightened copy is {near} bits away");
     assert!(far >= 30, "a different picture is only {far} bits away");
+    assert_eq!(near_duplicate_distance(&a, &b), Some(near));
+    assert_eq!(near_duplicate_distance(&a, &c), None);
     assert!(a.placeholder.len() < 40 && !a.placeholder.is_empty());
     assert_ne!(a.placeholder, c.placeholder);
+
+    // The hash sees brightness gradients alone: plain pictures, and one
+    // layout in other colours, hash alike; their colours tell them apart.
+    let plain =
+        |colour: [u8; 3]| DynamicImage::ImageRgb8(RgbImage::from_pixel(300, 200, Rgb(colour)));
+    let recoloured = hash(&DynamicImage::ImageRgb8(RgbImage::from_fn(
+        400,
+        300,
+        |x, y| {
+            let Rgb([r, g, b]) = *picture.as_rgb8().unwrap().get_pixel(x, y);
+            Rgb([b, r, g])
+        },
+    )));
+    let (grey, red, darker_grey) = (
+        hash(&plain([90; 3])),
+        hash(&plain([200, 20, 20])),
+        hash(&plain([84; 3])),
+    );
+    assert_eq!(
+        perceptual_distance(&grey.perceptual_hash, &red.perceptual_hash),
+        Some(0)
+    );
+    assert_eq!(near_duplicate_distance(&grey, &red), None);
+    assert_eq!(near_duplicate_distance(&grey, &darker_grey), Some(0));
+    let bits = perceptual_distance(&a.perceptual_hash, &recoloured.perceptual_hash).unwrap();
+    assert!(bits <= 6, "the same luma gradients, {bits} bits apart");
+    assert_eq!(near_duplicate_distance(&a, &recoloured), None);
+    // Photos recorded without a placeholder are judged by the hash alone.
+    let unknown = |f: &Fingerprints| Fingerprints {
+        placeholder: String::new(),
+        ..f.clone()
+    };
+    assert_eq!(near_duplicate_distance(&unknown(&grey), &red), Some(0));
 }
 
 #[test]

@@ -379,6 +379,7 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
     let damaged = dir.path().join("damaged.jpg");
     std::fs::write(&damaged, with_broken_xmp(&photo_jpeg(300, 200, 6))).unwrap();
     photodesk(&data)
+        .env("PHOTODESK_LOG", "info")
         .arg("ingest")
         .arg(&damaged)
         .assert()
@@ -387,7 +388,10 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
         .stderr(predicate::str::contains(format!(
             "warning: {}: its XMP metadata is not well-formed XML (",
             damaged.display()
-        )));
+        )))
+        // The log is written without a terminal's colour codes.
+        .stderr(predicate::str::contains("AVIF renditions made"))
+        .stderr(predicate::str::contains('\u{1b}').not());
 }
 
 #[test]

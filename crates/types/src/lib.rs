@@ -140,6 +140,15 @@ pub struct Photo {
     pub created_at: DateTime<Utc>,
 }
 
+/// Small fingerprints of a photo's pixels, stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprints {
+    /// ThumbHash (base64): a blurred miniature pages paint before the image.
+    pub placeholder: String,
+    /// Perceptual hash (hex), for spotting near-identical frames.
+    pub perceptual_hash: String,
+}
+
 /// An encoded web version of a photo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -12,8 +12,8 @@ use crate::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    ApiToken, Photo, PhotoId, Rendition, RenditionFormat, Revision, Role, Slide, Story,
-    StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User,
+    ApiToken, Fingerprints, Photo, PhotoId, Rendition, RenditionFormat, Revision, Role, Slide,
+    Story, StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User,
 };
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -468,14 +468,21 @@ impl Database for SqlDatabase {
         Ok(photos)
     }
 
-    async fn perceptual_hashes(&self) -> Result<Vec<(String, String)>, DbError> {
+    async fn fingerprints(&self) -> Result<Vec<(String, Fingerprints)>, DbError> {
         query(
-            "SELECT sha256, perceptual_hash FROM photos WHERE perceptual_hash IS NOT NULL ORDER BY id",
+            "SELECT sha256, perceptual_hash, COALESCE(placeholder, '') AS placeholder
+             FROM photos WHERE perceptual_hash IS NOT NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|row| Ok((row.try_get("sha256")?, row.try_get("perceptual_hash")?)))
+        .map(|row| {
+            let fingerprints = Fingerprints {
+                placeholder: row.try_get("placeholder")?,
+                perceptual_hash: row.try_get("perceptual_hash")?,
+            };
+            Ok((row.try_get("sha256")?, fingerprints))
+        })
         .collect()
     }
 

@@ -283,9 +283,13 @@ async fn a_near_duplicate_names_the_earlier_photo(fixture: Fixture) {
     let (second, created) = db.insert_photo(burst).await.unwrap();
     assert!(created);
     assert_eq!(second.near_duplicate_of, Some(first.sha256.clone()));
-    let hashes = db.perceptual_hashes().await.unwrap();
-    assert_eq!(hashes.len(), 2);
-    assert_eq!(hashes[0], (first.sha256, "01".repeat(16)));
+    let fingerprints = db.fingerprints().await.unwrap();
+    assert_eq!(fingerprints.len(), 2);
+    let expected = Fingerprints {
+        placeholder: photo(1).placeholder.unwrap(),
+        perceptual_hash: "01".repeat(16),
+    };
+    assert_eq!(fingerprints[0], (first.sha256, expected));
 }
 
 async fn saves_check_versions_and_keep_revisions(fixture: Fixture) {

@@ -15,13 +15,13 @@ pub use decode::decode_upright;
 use decode::decode_upright_streamed;
 use early_jpeg::EarlyJpeg;
 pub use embed::EmbedOptions;
-pub use hashes::{perceptual_distance, perceptual_hash, placeholder};
+pub use hashes::{near_duplicate_distance, perceptual_distance, perceptual_hash, placeholder};
 use turn::Turn;
 
 use crate::{DecodeLimits, ImagingError};
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{Filter, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use photodesk_types::{PhotoMetadata, RenditionFormat};
+use photodesk_types::{Fingerprints, PhotoMetadata, RenditionFormat};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, OnceLock};
@@ -465,12 +465,6 @@ pub struct Processed {
     pub metadata_problems: Vec<String>,
     pub renditions: Vec<Rendered>,
     pub fingerprints: Option<Fingerprints>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fingerprints {
-    pub placeholder: String,
-    pub perceptual_hash: String,
 }
 
 /// The whole pipeline for one photo: header checks within `limits`, the
