@@ -43,6 +43,10 @@ pub struct Photodesk {
     /// At most this many photos are decoded at once, so memory stays bounded
     /// however many arrive together.
     decode_slots: Arc<Semaphore>,
+    /// At most this many photos are staged at once (read, decoded, stored):
+    /// a folder of thousands is never all in memory, and the next photos
+    /// are read while others decode.
+    staging_slots: Arc<Semaphore>,
 }
 
 impl Photodesk {
@@ -60,6 +64,7 @@ impl Photodesk {
             embed,
             catalogue: Arc::default(),
             decode_slots: Arc::new(Semaphore::new(cores)),
+            staging_slots: Arc::new(Semaphore::new(2 * cores)),
         }
     }
 

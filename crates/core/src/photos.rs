@@ -112,8 +112,14 @@ impl Photodesk {
     }
 
     /// Reads a photo, refusing it before reading if the file is over the
-    /// size limit, and stages it.
+    /// size limit, and stages it. Callers may start any number at once:
+    /// files are read only when a staging slot is free.
     pub async fn stage_photo(&self, input: PhotoInput) -> Result<StagedPhoto, CoreError> {
+        let _slot = self
+            .staging_slots
+            .acquire()
+            .await
+            .map_err(|_| CoreError::Internal("staging pool closed".into()))?;
         let bytes = match input {
             PhotoInput::Bytes { bytes, .. } => bytes,
             PhotoInput::File(path) => self.read_photo_file(&path).await?,

@@ -5,6 +5,11 @@ use bytes::Bytes;
 use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput};
 use photodesk_testkit::{photo_jpeg, TestApp};
 use photodesk_types::RenditionFormat;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 fn input(name: &str, bytes: Vec<u8>) -> PhotoInput {
     PhotoInput::Bytes {
@@ -221,4 +226,75 @@ async fn a_rendition_stored_by_another_instance_is_recorded_as_stored() {
     assert_eq!(recorded.byte_size, other.len() as u64);
     let report = second.app.check_store(false, |_, _| {}).await.unwrap();
     assert!(report.damaged.is_empty() && report.is_clean(), "{report:?}");
+}
+
+/// A writer on the named pipe `path` if a reader has it open (opening for
+/// writing without blocking fails while nobody reads).
+fn writer_if_read(path: &Path) -> Option<File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .ok()
+}
+
+/// Files are read only when a staging slot is free (two per core), so a
+/// folder of thousands of photos is never all in memory at once. Each
+/// "photo" here is a named pipe: the test sees which ones are being read,
+/// and a read ends only when the test writes the photo into it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_reads_a_few_files_at_a_time_however_many_are_given() {
+    let t = TestApp::new().await;
+    let slots = 2 * std::thread::available_parallelism().map_or(2, |n| n.get());
+    let dir = tempfile::tempdir().unwrap();
+    let pipes: Vec<PathBuf> = (0..slots + 3)
+        .map(|i| dir.path().join(format!("{i}.jpg")))
+        .collect();
+    for pipe in &pipes {
+        let made = std::process::Command::new("mkfifo").arg(pipe).status();
+        assert!(made.unwrap().success());
+    }
+    let ingests: Vec<_> = pipes
+        .iter()
+        .map(|pipe| {
+            let (app, pipe) = (t.app.clone(), pipe.clone());
+            tokio::spawn(async move { app.ingest(PhotoInput::File(pipe)).await })
+        })
+        .collect();
+
+    // Writers are kept open, so no read ends before the photo is written.
+    let mut writers: Vec<Option<File>> = pipes.iter().map(|_| None).collect();
+    let open_reads = |writers: &mut Vec<Option<File>>| {
+        for (pipe, writer) in pipes.iter().zip(writers.iter_mut()) {
+            if writer.is_none() {
+                *writer = writer_if_read(pipe);
+            }
+        }
+        writers.iter().filter(|w| w.is_some()).count()
+    };
+    // Every slot fills, and a while later still no more are read.
+    let start = Instant::now();
+    while open_reads(&mut writers) < slots && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(open_reads(&mut writers), slots);
+
+    // Photos written one by one let the others in, until all are added.
+    let mut written = vec![false; pipes.len()];
+    let start = Instant::now();
+    while written.iter().any(|w| !w) && start.elapsed() < Duration::from_secs(60) {
+        open_reads(&mut writers);
+        for (index, writer) in writers.iter_mut().enumerate() {
+            if let Some(mut file) = writer.take() {
+                file.write_all(&photo_jpeg(120, 90, index as u32 + 1))
+                    .unwrap();
+                written[index] = true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for ingest in ingests {
+        ingest.await.unwrap().unwrap();
+    }
 }
