@@ -11,8 +11,9 @@ use std::process::ExitCode;
 /// jemalloc, for Rust and (unprefixed) for the C codecs too. glibc's malloc
 /// let a long ingest grow without bound: each thread's arena kept the
 /// freed multi-megabyte pixel buffers (its mmap threshold rises to the
-/// largest block freed), 0.8 GB for 8 photos and 1.2 GB for 30; jemalloc
-/// stays near 0.45 GB however many. Speed is the same (`bench/`).
+/// largest block freed), 0.86 GB for 8 photos and 1.2 GB for 30; jemalloc
+/// (freed pages handed back at once, `.cargo/config.toml`) stays near
+/// 0.35 GB however many. Speed is the same (`bench/`).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
