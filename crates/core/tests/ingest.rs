@@ -238,6 +238,16 @@ fn writer_if_read(path: &Path) -> Option<File> {
         .ok()
 }
 
+/// On drop, ends every read still waiting on one of the pipes (with no
+/// data), so a failed test ends instead of hanging.
+struct EndReads<'a>(&'a [PathBuf]);
+
+impl Drop for EndReads<'_> {
+    fn drop(&mut self) {
+        self.0.iter().for_each(|pipe| drop(writer_if_read(pipe)));
+    }
+}
+
 /// Files are read only when a staging slot is free (two per core), so a
 /// folder of thousands of photos is never all in memory at once. Each
 /// "photo" here is a named pipe: the test sees which ones are being read,
@@ -254,6 +264,7 @@ async fn ingest_reads_a_few_files_at_a_time_however_many_are_given() {
         let made = std::process::Command::new("mkfifo").arg(pipe).status();
         assert!(made.unwrap().success());
     }
+    let _end_reads = EndReads(&pipes);
     let ingests: Vec<_> = pipes
         .iter()
         .map(|pipe| {
