@@ -156,7 +156,7 @@ fn parse_role(name: &str) -> Result<Role, String> {
 
 #[derive(Debug, Args)]
 pub struct Render {
-    /// Photo files (JPEG, PNG, WebP, GIF, TIFF).
+    /// Photo files (JPEG, PNG, WebP, HEIC, AVIF, GIF, TIFF).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Widths to make, comma-separated; never upscaled.

@@ -1243,15 +1243,26 @@ fn export_writes_the_public_site_as_files_and_replaces_it_whole() {
         assert_eq!(mode & 0o004, 0o004, "{}", path.display());
     }
 
-    // A second export replaces the first whole: a file it did not write is gone.
+    // A second export replaces the first whole: a file it did not write is
+    // gone. It keeps the renditions it finds whole, and fetches a damaged
+    // one again.
+    let first_renditions = file_hashes(&site.join("renditions"));
     std::fs::write(seed.join("stale.html"), "old").unwrap();
+    let damaged = renditions[0];
+    let whole = std::fs::read(damaged).unwrap();
+    std::fs::write(damaged, &whole[..whole.len() / 2]).unwrap();
     photodesk(&data)
         .args(["--base-url", origin, "export", "--out"])
         .arg(&site)
         .assert()
-        .success();
+        .success()
+        .stdout(predicate::str::contains(
+            "35 renditions kept from the previous export",
+        ));
     assert!(!seed.join("stale.html").exists());
     assert!(seed.join("12/index.html").is_file());
+    assert_eq!(std::fs::read(damaged).unwrap(), whole);
+    assert_eq!(file_hashes(&site.join("renditions")), first_renditions);
     // Nothing is left beside it.
     let beside: Vec<_> = std::fs::read_dir(site.parent().unwrap()).unwrap().collect();
     assert_eq!(beside.len(), 1);

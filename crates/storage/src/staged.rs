@@ -67,6 +67,28 @@ impl StagedFolder {
         std::fs::write(path, bytes)
     }
 
+    /// Takes the file at `relative` from the folder being replaced, if it
+    /// is there with `size` bytes: hard-linked, or copied where the file
+    /// system refuses links. False if it is not there (or is something
+    /// else), and the caller writes it.
+    pub fn reuse(&self, relative: &str, size: u64) -> io::Result<bool> {
+        let old = self.target.join(relative);
+        match std::fs::symlink_metadata(&old) {
+            Ok(meta) if meta.is_file() && meta.len() == size => {}
+            Ok(_) => return Ok(false),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(err) => return Err(err),
+        }
+        let new = self.dir.path().join(relative);
+        if let Some(folder) = new.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        if std::fs::hard_link(&old, &new).is_err() {
+            std::fs::copy(&old, &new)?;
+        }
+        Ok(true)
+    }
+
     /// Puts the folder in `target`'s place: one atomic exchange where the
     /// file system offers it, else two renames a moment apart. The old
     /// folder is then deleted.
@@ -144,6 +166,36 @@ mod tests {
         std::fs::create_dir(&plain).unwrap();
         let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode();
         assert_eq!(mode(&target), mode(&plain));
+    }
+
+    #[test]
+    fn files_of_the_folder_replaced_are_reused_only_when_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("site");
+        let first = StagedFolder::beside(&target, MARKER).unwrap();
+        first.write("r/a.jpg", b"0123456789").unwrap();
+        first.write("r/dir/x", b"x").unwrap();
+        first.replace_target("made by a test").unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", target.join("r/link.jpg")).unwrap();
+
+        let second = StagedFolder::beside(&target, MARKER).unwrap();
+        assert!(second.reuse("r/a.jpg", 10).unwrap());
+        // A different size, a folder, a link or nothing: the caller writes it.
+        assert!(!second.reuse("r/a.jpg", 11).unwrap());
+        assert!(!second.reuse("r/dir", 1).unwrap());
+        assert!(!second.reuse("r/link.jpg", 0).unwrap());
+        assert!(!second.reuse("r/missing.jpg", 1).unwrap());
+        second.replace_target("made by a test").unwrap();
+        assert_eq!(
+            std::fs::read(target.join("r/a.jpg")).unwrap(),
+            b"0123456789"
+        );
+        assert!(!target.join("r/dir").exists());
+        assert!(!target.join("r/link.jpg").exists());
+
+        // Nothing to reuse in a first export.
+        let fresh = StagedFolder::beside(&root.path().join("new"), MARKER).unwrap();
+        assert!(!fresh.reuse("r/a.jpg", 10).unwrap());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use photodesk_core::CoreError;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use tower::ServiceExt;
 
 /// One file of the export.
@@ -22,6 +22,15 @@ pub struct StaticFile {
     /// Relative, `/`-separated, made only of safe segments.
     pub path: String,
     pub bytes: Bytes,
+}
+
+/// One URL of the site to export.
+pub struct SitePath {
+    pub url: String,
+    /// The file's size for good, when its name fixes its content
+    /// (renditions are named by the photo's hash and their spec): an
+    /// earlier export's copy of this size can stand in for fetching it.
+    pub immutable_size: Option<u64>,
 }
 
 /// The site, ready to be fetched page by page.
@@ -44,28 +53,35 @@ impl Export {
     /// and slide pages, feeds, sitemap, robots.txt, assets, then each
     /// rendition of the photos the published stories show (pages never
     /// show originals).
-    pub async fn paths(&self) -> Result<Vec<String>, CoreError> {
+    pub async fn paths(&self) -> Result<Vec<SitePath>, CoreError> {
         let stories = self.state.published_stories(u32::MAX).await?;
         let home_pages = stories.len().div_ceil(PAGE_SIZE as usize).max(1) as u32;
-        let mut paths: Vec<String> = (1..=home_pages).map(public::home_url).collect();
-        let mut renditions = BTreeSet::new();
+        let mut pages: Vec<String> = (1..=home_pages).map(public::home_url).collect();
+        let mut renditions = BTreeMap::new();
         for story in &stories {
-            paths.push(public::story_url(&story.story.slug));
+            pages.push(public::story_url(&story.story.slug));
             for slide in &story.slides {
-                paths.push(public::slide_url(&story.story.slug, slide.position));
+                pages.push(public::slide_url(&story.story.slug, slide.position));
                 renditions.extend(
                     slide
                         .photo
                         .renditions
                         .iter()
-                        .map(|r| public::rendition_url(&slide.photo, r)),
+                        .map(|r| (public::rendition_url(&slide.photo, r), r.byte_size)),
                 );
             }
         }
-        paths.extend(["/feed.rss", "/feed.atom", "/sitemap.xml", "/robots.txt"].map(String::from));
-        paths.extend(self.state.assets.public_urls());
-        paths.extend(renditions);
-        Ok(paths)
+        pages.extend(["/feed.rss", "/feed.atom", "/sitemap.xml", "/robots.txt"].map(String::from));
+        pages.extend(self.state.assets.public_urls());
+        let pages = pages.into_iter().map(|url| SitePath {
+            url,
+            immutable_size: None,
+        });
+        let renditions = renditions.into_iter().map(|(url, size)| SitePath {
+            url,
+            immutable_size: Some(size),
+        });
+        Ok(pages.chain(renditions).collect())
     }
 
     /// The file for `url_path`. Anything but a 200 is an error: an export
@@ -117,7 +133,7 @@ impl Export {
 /// Where `url_path` goes in the export. Slugs and file names come from the
 /// database, so every segment is checked: no `..`, no hidden files, no
 /// separators of other systems.
-fn file_path(url_path: &str) -> Result<String, CoreError> {
+pub fn file_path(url_path: &str) -> Result<String, CoreError> {
     let segments: Vec<&str> = url_path
         .trim_matches('/')
         .split('/')

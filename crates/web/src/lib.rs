@@ -12,7 +12,7 @@ mod public;
 mod templates;
 
 use axum::Router;
-pub use export::{Export, StaticFile};
+pub use export::{file_path as export_file_path, Export, SitePath, StaticFile};
 use ipnet::IpNet;
 use photodesk_core::Photodesk;
 pub use public::PAGE_SIZE;
