@@ -5,7 +5,7 @@
 //! be applied again.
 
 use crate::probe::check_pixels;
-use crate::render::Pixels;
+use crate::render::{cicp_profile, Pixels};
 use crate::{DecodeLimits, ImagingError};
 use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, RgbChroma};
 
@@ -42,7 +42,8 @@ pub(crate) fn dimensions(bytes: &[u8], limits: DecodeLimits) -> Result<(u32, u32
 }
 
 /// Decodes the primary image, upright, to 8-bit RGB(A) in its own colour
-/// space; the caller converts to sRGB with the returned ICC profile.
+/// space; the caller converts to sRGB with the returned ICC profile: the
+/// embedded one, else one made from the `nclx` code points.
 pub(crate) fn decode(
     bytes: &[u8],
     limits: DecodeLimits,
@@ -70,7 +71,16 @@ pub(crate) fn decode(
         .flat_map(|line| &line[..row])
         .copied()
         .collect();
-    let icc = handle.color_profile_raw().map(|profile| profile.data);
+    let icc = handle
+        .color_profile_raw()
+        .map(|profile| profile.data)
+        .or_else(|| {
+            let nclx = handle.color_profile_nclx()?;
+            cicp_profile(
+                nclx.color_primaries() as u8,
+                nclx.transfer_characteristics() as u8,
+            )
+        });
     let pixels = Pixels {
         width: plane.width,
         height: plane.height,

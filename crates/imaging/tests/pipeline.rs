@@ -202,6 +202,22 @@ fn display_p3_png_matches_the_colorimetric_conversion() {
     let bytes = png.encoder().bytes().to_vec();
 
     let pixels = decode_upright(&bytes, LIMITS, 1, None).unwrap();
+    for (i, patch) in patches.iter().enumerate() {
+        assert_p3_converted(*patch, sample(&pixels, i * 16 + 8, 8));
+    }
+    // The first patch moves visibly, so the check can fail.
+    assert!(pixels.data[8 * 64 * 3 + 8 * 3].abs_diff(200) > 10);
+}
+
+/// The RGB sample at (`x`, `y`).
+fn sample(pixels: &Pixels, x: usize, y: usize) -> [u8; 3] {
+    let at = (y * pixels.width as usize + x) * 3;
+    [0, 1, 2].map(|c| pixels.data[at + c])
+}
+
+/// `got` is the sRGB form of Display P3 sample `p3`, by the published
+/// P3 → sRGB matrix (both spaces use the sRGB transfer curve).
+fn assert_p3_converted(p3: [u8; 3], got: [u8; 3]) {
     let to_linear = |v: f64| {
         if v <= 0.04045 {
             v / 12.92
@@ -222,22 +238,64 @@ fn display_p3_png_matches_the_colorimetric_conversion() {
         [-0.0420, 1.0419, 0.0],
         [-0.0197, -0.0786, 1.0979],
     ];
-    for (i, patch) in patches.iter().enumerate() {
-        let linear = patch.map(|v| to_linear(f64::from(v) / 255.0));
-        let x = i * 16 + 8;
-        let got = &pixels.data[(8 * 64 + x) * 3..(8 * 64 + x) * 3 + 3];
-        for c in 0..3 {
-            let mixed: f64 = (0..3).map(|k| P3_TO_SRGB[c][k] * linear[k]).sum();
-            let expected = to_encoded(mixed) * 255.0;
-            assert!(
-                (f64::from(got[c]) - expected).abs() <= 2.5,
-                "patch {patch:?} channel {c}: got {}, expected {expected:.1}",
-                got[c]
-            );
-        }
+    let linear = p3.map(|v| to_linear(f64::from(v) / 255.0));
+    for c in 0..3 {
+        let mixed: f64 = (0..3).map(|k| P3_TO_SRGB[c][k] * linear[k]).sum();
+        let expected = to_encoded(mixed) * 255.0;
+        assert!(
+            (f64::from(got[c]) - expected).abs() <= 2.5,
+            "P3 {p3:?} channel {c}: got {}, expected {expected:.1}",
+            got[c]
+        );
+    }
+}
+
+/// An AVIF that says Display P3 only with the code points of its `nclx`
+/// colour box (no ICC profile), as cameras and export tools write them,
+/// is converted like a P3 profile; an HDR curve (PQ), which needs tone
+/// mapping, is left as it is.
+#[test]
+fn an_avif_tagged_p3_by_its_nclx_box_is_converted_to_srgb() {
+    let patches: [[u8; 3]; 3] = [[200, 100, 50], [60, 170, 90], [40, 80, 200]];
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("patches.png");
+    let image = RgbImage::from_fn(96, 32, |x, _| Rgb(patches[(x / 32) as usize]));
+    std::fs::write(
+        &png,
+        encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png),
+    )
+    .unwrap();
+    let avif = dir.path().join("patches.avif");
+    let status = Command::new("heif-enc")
+        .args(["-A", "-q", "95", "-o"])
+        .arg(&avif)
+        .arg(&png)
+        .status()
+        .expect("heif-enc (Debian libheif-examples) must be installed");
+    assert!(status.success());
+    let untagged = std::fs::read(&avif).unwrap();
+    // heif-enc 1.15 writes primaries and curve "unspecified" whatever it is
+    // told; the box is rewritten in place: colour primaries, then curve.
+    let at = untagged
+        .windows(8)
+        .position(|w| w == b"colrnclx")
+        .expect("an nclx colour box")
+        + 8;
+    let tagged = |primaries: u16, curve: u16| {
+        let mut bytes = untagged.clone();
+        bytes[at..at + 2].copy_from_slice(&primaries.to_be_bytes());
+        bytes[at + 2..at + 4].copy_from_slice(&curve.to_be_bytes());
+        decode_upright(&bytes, LIMITS, 1, None).unwrap()
+    };
+    let as_decoded = decode_upright(&untagged, LIMITS, 1, None).unwrap();
+    let (p3, pq) = (tagged(12, 13), tagged(9, 16));
+    for i in 0..patches.len() {
+        let (x, y) = (i * 32 + 16, 16);
+        assert_p3_converted(sample(&as_decoded, x, y), sample(&p3, x, y));
+        assert_eq!(sample(&pq, x, y), sample(&as_decoded, x, y));
     }
     // The first patch moves visibly, so the check can fail.
-    assert!(pixels.data[8 * 64 * 3 + 8 * 3].abs_diff(200) > 10);
+    assert!(sample(&p3, 16, 16)[2].abs_diff(sample(&as_decoded, 16, 16)[2]) > 10);
 }
 
 #[test]

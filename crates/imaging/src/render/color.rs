@@ -4,7 +4,10 @@
 
 use super::Pixels;
 use crate::ImagingError;
-use moxcms::{ColorProfile, DataColorSpace, Layout, Transform8BitExecutor, TransformOptions};
+use moxcms::{
+    CicpColorPrimaries, CicpProfile, ColorProfile, DataColorSpace, Layout, MatrixCoefficients,
+    TransferCharacteristics, Transform8BitExecutor, TransformOptions,
+};
 use std::sync::Arc;
 
 /// Decoded samples before colour conversion.
@@ -51,6 +54,46 @@ pub(crate) fn to_srgb(
             pixels(converted.unwrap_or_else(|| naive_cmyk(&data)), false)
         }
     })
+}
+
+/// An ICC profile for RGB samples described only by CICP code points
+/// (ITU-T H.273: the `nclx` colour box of HEIC and AVIF files that embed no
+/// profile), so `to_srgb` converts them like any other: Display P3 or
+/// BT.2020 primaries, or a curve other than sRGB's. `None` where the
+/// samples are sRGB already (BT.709 primaries or unspecified ones, with the
+/// sRGB, BT.709 or BT.601 curve, which browsers show as sRGB), for unknown
+/// code points, and for the HDR curves (PQ, HLG), which need tone mapping
+/// rather than a profile.
+pub(crate) fn cicp_profile(primaries: u8, transfer: u8) -> Option<Vec<u8>> {
+    const UNSPECIFIED: u8 = 2;
+    let primaries = match primaries {
+        UNSPECIFIED => CicpColorPrimaries::Bt709,
+        code => CicpColorPrimaries::try_from(code).ok()?,
+    };
+    let transfer = match TransferCharacteristics::try_from(transfer).ok()? {
+        TransferCharacteristics::Smpte2084 | TransferCharacteristics::Hlg => return None,
+        TransferCharacteristics::Unspecified
+        | TransferCharacteristics::Bt709
+        | TransferCharacteristics::Bt601
+        | TransferCharacteristics::Bt202010bit
+        | TransferCharacteristics::Bt202012bit
+        | TransferCharacteristics::Srgb => TransferCharacteristics::Srgb,
+        other => other,
+    };
+    if matches!(primaries, CicpColorPrimaries::Bt709)
+        && matches!(transfer, TransferCharacteristics::Srgb)
+    {
+        return None;
+    }
+    let profile = ColorProfile::new_from_cicp(CicpProfile {
+        color_primaries: primaries,
+        transfer_characteristics: transfer,
+        matrix_coefficients: MatrixCoefficients::Bt709,
+        full_range: true,
+    });
+    // moxcms leaves the curves out of a profile it cannot describe.
+    profile.red_trc.as_ref()?;
+    profile.encode().ok()
 }
 
 /// The sRGB conversion of 8-bit RGB samples in an embedded profile. It works
@@ -135,4 +178,53 @@ fn naive_cmyk(cmyk: &[u8]) -> Vec<u8> {
             [0, 1, 2].map(|i| ((255 - u16::from(p[i])) * k / 255) as u8)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cicp_profile, to_srgb, IccSource};
+
+    /// Display P3 and BT.2020 samples against sRGB, worked out by hand:
+    /// linearised, through XYZ (D65), clipped, encoded.
+    #[test]
+    fn cicp_primaries_are_converted_to_srgb() {
+        const P3: u8 = 12;
+        const BT2020: u8 = 9;
+        const SRGB_CURVE: u8 = 13;
+        let samples = vec![200, 100, 50, 60, 170, 90, 128, 128, 128];
+        for (primaries, expected) in [
+            (P3, [[215, 93, 31], [0, 173, 80]]),
+            (BT2020, [[241, 76, 29], [0, 179, 76]]),
+        ] {
+            let icc = cicp_profile(primaries, SRGB_CURVE).expect("a profile");
+            let pixels = to_srgb(IccSource::Rgb(samples.clone()), Some(&icc), 3, 1).unwrap();
+            for (got, want) in pixels.data.chunks(3).zip(expected) {
+                for (g, w) in got.iter().zip(want) {
+                    assert!(g.abs_diff(w) <= 2, "{primaries}: {got:?} against {want:?}");
+                }
+            }
+            // Grey stays grey.
+            assert!(pixels.data[6..9].iter().all(|&v| v.abs_diff(128) <= 1));
+        }
+    }
+
+    #[test]
+    fn srgb_look_alikes_unknown_codes_and_hdr_curves_get_no_profile() {
+        for (primaries, transfer) in [
+            (1, 13),   // sRGB
+            (2, 13),   // unspecified primaries
+            (1, 1),    // BT.709 curve
+            (1, 6),    // BT.601 curve
+            (2, 2),    // nothing specified
+            (9, 16),   // BT.2100 PQ: needs tone mapping
+            (9, 18),   // BT.2100 HLG
+            (200, 13), // no such primaries
+            (12, 200), // no such curve
+        ] {
+            assert!(
+                cicp_profile(primaries, transfer).is_none(),
+                "{primaries}/{transfer}"
+            );
+        }
+    }
 }

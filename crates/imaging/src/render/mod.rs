@@ -11,6 +11,7 @@ mod hashes;
 mod jpeg_decode;
 mod turn;
 
+pub(crate) use color::cicp_profile;
 pub use decode::decode_upright;
 use decode::decode_upright_streamed;
 use early_jpeg::EarlyJpeg;
