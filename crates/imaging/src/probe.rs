@@ -48,9 +48,7 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
             oriented_by_container: true,
         });
     }
-    let format = image::guess_format(bytes).map_err(|_| {
-        ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
-    })?;
+    let format = guess_format(bytes)?;
     let media_type = media_type(format)?;
     if format == ImageFormat::Jpeg && !crate::jpeg::is_complete(bytes) {
         return Err(ImagingError::Corrupt(
@@ -73,6 +71,16 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
         stored_width,
         stored_height,
         oriented_by_container: false,
+    })
+}
+
+/// The format `bytes` start like, for every format but HEIF's.
+pub(crate) fn guess_format(bytes: &[u8]) -> Result<ImageFormat, ImagingError> {
+    if bytes.is_empty() {
+        return Err(ImagingError::Corrupt("the file is empty".into()));
+    }
+    image::guess_format(bytes).map_err(|_| {
+        ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
     })
 }
 

@@ -521,6 +521,18 @@ fn truncated_and_foreign_files_get_clear_errors() {
             || matches!(err, ImagingError::Corrupt(_) | ImagingError::Unsupported(_)),
         "{err:?}"
     );
+
+    // An empty file (a failed copy) says so.
+    let err = process(
+        Vec::new().into(),
+        LIMITS,
+        &job(&[320], RenditionFormat::Jpeg),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "image is corrupt or truncated: the file is empty"
+    );
 }
 
 /// HEIC and AVIF made by libheif's `heif-enc` (Debian `libheif-examples`)

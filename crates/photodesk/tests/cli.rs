@@ -350,7 +350,8 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
     std::fs::write(inbox.join("broken.jpg"), b"not a photo at all").unwrap();
     std::fs::write(inbox.join("notes.txt"), b"skipped: not a photo name").unwrap();
     let data = dir.path().join("data");
-    photodesk(&data)
+    let (a, a_small) = (inbox.join("a.jpg"), inbox.join("a-small.jpg"));
+    let output = photodesk(&data)
         .arg("ingest")
         .arg(&inbox)
         .assert()
@@ -363,7 +364,28 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
         .stderr(predicate::str::contains(format!(
             "skipped: {}: not a photo file name",
             inbox.join("notes.txt").display()
-        )));
+        )))
+        .get_output()
+        .clone();
+    // The near-duplicate is named with the file it looks like: the small
+    // copy and the big one (a.jpg or its duplicate, whichever was stored
+    // first), in either order.
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let near: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("near-duplicate: "))
+        .collect();
+    let small = a_small.display().to_string();
+    let named = |first: &str, second: &str| {
+        near == [format!("near-duplicate: {first} looks like {second}")]
+    };
+    assert!(
+        [&a, &inbox.join("day2/a-again.jpg")]
+            .map(|big| big.display().to_string())
+            .iter()
+            .any(|big| named(&small, big) || named(big, &small)),
+        "{stdout}"
+    );
     // The good photos stayed, with their renditions (AVIF included).
     assert_eq!(blob_files(&data, "originals"), 3);
     // a.jpg: 320 and 600 wide, b.jpg likewise, a-small.jpg 300 wide; × 3 formats.
@@ -374,6 +396,35 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
         .assert()
         .success()
         .stdout(predicate::str::contains("added 0, duplicates 1"));
+    // A near-duplicate of a photo from an earlier run is named by its hash.
+    let later = dir.path().join("later.jpg");
+    std::fs::write(&later, photo_jpeg(450, 300, 1)).unwrap();
+    let like = |file: &Path| {
+        use sha2::{Digest, Sha256};
+        let sha = format!("{:x}", Sha256::digest(std::fs::read(file).unwrap()));
+        predicate::str::contains(format!(
+            "near-duplicate: {} looks like photo {} in the library",
+            later.display(),
+            &sha[..12]
+        ))
+    };
+    photodesk(&data)
+        .arg("ingest")
+        .arg(&later)
+        .assert()
+        .success()
+        .stdout(like(&a).or(like(&a_small)));
+    // An empty file (a failed copy) says so.
+    let empty = dir.path().join("empty.jpg");
+    std::fs::write(&empty, b"").unwrap();
+    photodesk(&data)
+        .arg("ingest")
+        .arg(&empty)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "empty.jpg: image is corrupt or truncated: the file is empty",
+        ));
     // A photo whose XMP is damaged is added, with a warning that its
     // caption and credit may be missing.
     let damaged = dir.path().join("damaged.jpg");

@@ -3,7 +3,7 @@
 use super::color::{to_srgb, IccSource, RgbToSrgb};
 use super::early_jpeg::RowStream;
 use super::{jpeg_decode, turns, Pixels};
-use crate::probe::check_pixels;
+use crate::probe::{check_pixels, guess_format};
 use crate::{DecodeLimits, ImagingError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
@@ -44,9 +44,7 @@ pub(crate) fn decode_upright_streamed(
         let pixels = to_srgb(source, icc.as_deref(), full_width, full_height)?;
         return Ok((pixels.fitted_to_width(width)?, false));
     }
-    let format = image::guess_format(bytes).map_err(|_| {
-        ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
-    })?;
+    let format = guess_format(bytes)?;
     if format == ImageFormat::Jpeg {
         return decode_jpeg(bytes, limits, orientation, width, stream);
     }

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use photodesk_config::Config;
 use photodesk_core::import::photos_under;
 use photodesk_core::{IngestOutcome, PhotoInput, Photodesk};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use tokio::task::JoinSet;
 
@@ -37,6 +38,8 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
     }
     let (mut added, mut duplicates, mut near) = (0usize, 0usize, Vec::new());
     let mut warnings = Vec::new();
+    // The first file of this run with each photo, to name near-duplicates by.
+    let mut first_files: HashMap<String, PathBuf> = HashMap::new();
     while let Some(joined) = tasks.join_next().await {
         let (path, outcome) = joined?;
         bar.set_message(path.display().to_string());
@@ -49,12 +52,15 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
             }
         };
         warnings.extend(ingested.warnings.into_iter().map(|w| (path.clone(), w)));
+        first_files
+            .entry(ingested.photo.sha256.clone())
+            .or_insert_with(|| path.clone());
         match ingested.outcome {
             IngestOutcome::Added => added += 1,
             IngestOutcome::Duplicate => duplicates += 1,
             IngestOutcome::NearDuplicate { of } => {
                 added += 1;
-                near.push((path, ingested.photo.sha256, of));
+                near.push((path, of));
             }
         }
     }
@@ -68,12 +74,15 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
         failed.len(),
         skipped.len()
     );
-    for (path, sha256, of) in &near {
-        println!(
-            "near-duplicate: {} ({}) looks like {of}",
-            path.display(),
-            &sha256[..12]
-        );
+    // By file, not in the order the photos happened to finish.
+    near.sort();
+    failed.sort();
+    for (path, of) in &near {
+        let like = match first_files.get(of) {
+            Some(file) => file.display().to_string(),
+            None => format!("photo {} in the library", &of[..of.len().min(12)]),
+        };
+        println!("near-duplicate: {} looks like {like}", path.display());
     }
     // Added all the same: the pixels are fine, only the metadata is not.
     for (path, warning) in &warnings {
