@@ -502,3 +502,35 @@ fn the_iptc_reference_image() {
         Some("The description aka caption (ref2019.1)")
     );
 }
+
+/// Cameras write their own name where the caption goes (EXIF, and some
+/// XMP too): no caption, whichever field it is in, while a real caption
+/// beside it still comes through. (ExifTool reports these names as they
+/// are; Photodesk leaves them out of the slide captions it fills in.)
+#[test]
+fn camera_names_are_no_caption_in_any_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let kodak = "-EXIF:ImageDescription=KODAK Digital Still Camera";
+    let everywhere = tagged(
+        dir.path(),
+        "everywhere.jpg",
+        &[
+            kodak,
+            "-XMP-dc:Description=KODAK Digital Still Camera   ",
+            "-IPTC:Caption-Abstract=OLYMPUS DIGITAL CAMERA",
+        ],
+    );
+    assert_eq!(read(&everywhere).caption, None);
+    let real = tagged(
+        dir.path(),
+        "real.jpg",
+        &[
+            kodak,
+            "-XMP-dc:Description=Ice lanterns on the Songhua river",
+        ],
+    );
+    assert_eq!(
+        read(&real).caption.as_deref(),
+        Some("Ice lanterns on the Songhua river")
+    );
+}

@@ -131,7 +131,9 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
         sources.text(None, dataset, location(x, shown, core).as_deref(), limit)
     };
     let metadata = PhotoMetadata {
-        caption: sources.text(description, iptc::CAPTION, x.first(DC, "description"), 2000),
+        caption: sources
+            .text(description, iptc::CAPTION, x.first(DC, "description"), 2000)
+            .filter(|caption| !is_camera_boilerplate(caption)),
         headline: sources.text(None, iptc::HEADLINE, x.first(PHOTOSHOP, "Headline"), 256),
         title: sources.text(None, iptc::OBJECT_NAME, x.first(DC, "title"), 64),
         creator: sources.list(exif.artist.as_deref(), iptc::BY_LINE, x.all(DC, "creator")),
@@ -270,7 +272,8 @@ fn mwg_string_list(text: &str) -> Vec<String> {
     items
 }
 
-/// Cameras fill EXIF ImageDescription with their own name; that is no caption.
+/// Cameras fill EXIF ImageDescription (and some XMP's description) with
+/// their own name; that is no caption.
 fn is_camera_boilerplate(description: &str) -> bool {
     const BOILERPLATE: &[&str] = &[
         "OLYMPUS DIGITAL CAMERA",
