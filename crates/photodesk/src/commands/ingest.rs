@@ -38,7 +38,8 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
     }
     let (mut added, mut duplicates, mut near) = (0usize, 0usize, Vec::new());
     let mut warnings = Vec::new();
-    // The first file of this run with each photo, to name near-duplicates by.
+    // A file of this run holding each photo (the first by name, whatever
+    // order they finished in), to name near-duplicates by.
     let mut first_files: HashMap<String, PathBuf> = HashMap::new();
     while let Some(joined) = tasks.join_next().await {
         let (path, outcome) = joined?;
@@ -54,6 +55,7 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
         warnings.extend(ingested.warnings.into_iter().map(|w| (path.clone(), w)));
         first_files
             .entry(ingested.photo.sha256.clone())
+            .and_modify(|first| *first = first.clone().min(path.clone()))
             .or_insert_with(|| path.clone());
         match ingested.outcome {
             IngestOutcome::Added => added += 1,
