@@ -257,23 +257,8 @@ fn assert_p3_converted(p3: [u8; 3], got: [u8; 3]) {
 #[test]
 fn an_avif_tagged_p3_by_its_nclx_box_is_converted_to_srgb() {
     let patches: [[u8; 3]; 3] = [[200, 100, 50], [60, 170, 90], [40, 80, 200]];
-    let dir = tempfile::tempdir().unwrap();
-    let png = dir.path().join("patches.png");
     let image = RgbImage::from_fn(96, 32, |x, _| Rgb(patches[(x / 32) as usize]));
-    std::fs::write(
-        &png,
-        encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png),
-    )
-    .unwrap();
-    let avif = dir.path().join("patches.avif");
-    let status = Command::new("heif-enc")
-        .args(["-A", "-q", "95", "-o"])
-        .arg(&avif)
-        .arg(&png)
-        .status()
-        .expect("heif-enc (Debian libheif-examples) must be installed");
-    assert!(status.success());
-    let untagged = std::fs::read(&avif).unwrap();
+    let untagged = heif_enc(&image, Some("-A"));
     // heif-enc 1.15 writes primaries and curve "unspecified" whatever it is
     // told; the box is rewritten in place: colour primaries, then curve.
     let at = untagged
@@ -535,31 +520,33 @@ fn truncated_and_foreign_files_get_clear_errors() {
     );
 }
 
+/// `image` encoded by libheif's `heif-enc` (Debian `libheif-examples`) at
+/// quality 95: HEIC, or AVIF with `-A`.
+fn heif_enc(image: &RgbImage, flag: Option<&str>) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (png, out) = (dir.path().join("in.png"), dir.path().join("out.heif"));
+    std::fs::write(
+        &png,
+        encode(&DynamicImage::ImageRgb8(image.clone()), ImageFormat::Png),
+    )
+    .unwrap();
+    let status = Command::new("heif-enc")
+        .args(flag)
+        .args(["-q", "95", "-o"])
+        .arg(&out)
+        .arg(&png)
+        .status()
+        .expect("heif-enc (Debian libheif-examples) must be installed");
+    assert!(status.success());
+    std::fs::read(&out).unwrap()
+}
+
 /// HEIC and AVIF made by libheif's `heif-enc` (Debian `libheif-examples`)
 /// from the test picture come out with the right size and pixels.
 #[test]
 fn heic_and_avif_inputs_decode_upright() {
-    let dir = tempfile::tempdir().unwrap();
-    let png = dir.path().join("picture.png");
-    std::fs::write(
-        &png,
-        encode(
-            &DynamicImage::ImageRgb8(upright_picture()),
-            ImageFormat::Png,
-        ),
-    )
-    .unwrap();
     for (flag, media_type) in [(None, "image/heic"), (Some("-A"), "image/avif")] {
-        let out = dir.path().join("picture.heif");
-        let status = Command::new("heif-enc")
-            .args(flag)
-            .args(["-q", "95", "-o"])
-            .arg(&out)
-            .arg(&png)
-            .status()
-            .expect("heif-enc (Debian libheif-examples) must be installed");
-        assert!(status.success());
-        let bytes = std::fs::read(&out).unwrap();
+        let bytes = heif_enc(&upright_picture(), flag);
         let processed = process(
             bytes.clone().into(),
             LIMITS,
