@@ -6,7 +6,7 @@ use super::Pixels;
 use crate::ImagingError;
 use moxcms::{
     CicpColorPrimaries, CicpProfile, ColorProfile, DataColorSpace, Layout, MatrixCoefficients,
-    TransferCharacteristics, Transform8BitExecutor, TransformOptions,
+    ToneReprCurve, TransferCharacteristics, Transform8BitExecutor, TransformOptions,
 };
 use std::sync::Arc;
 
@@ -157,8 +157,10 @@ fn transform(
         .ok()
 }
 
-/// A profile whose primaries are sRGB's (within rounding) needs no transform:
-/// camera and phone JPEGs almost all carry one, and skipping it saves a pass.
+/// A profile with sRGB's primaries and curves (within rounding) needs no
+/// transform: camera and phone JPEGs almost all carry one, and skipping it
+/// saves a pass. Both must match: sRGB primaries with a linear or gamma 1.8
+/// curve are a different space.
 fn is_srgb(profile: &ColorProfile) -> bool {
     let srgb = ColorProfile::new_srgb();
     let close = |a: moxcms::Xyzd, b: moxcms::Xyzd| {
@@ -168,6 +170,25 @@ fn is_srgb(profile: &ColorProfile) -> bool {
         && close(profile.red_colorant, srgb.red_colorant)
         && close(profile.green_colorant, srgb.green_colorant)
         && close(profile.blue_colorant, srgb.blue_colorant)
+        && [&profile.red_trc, &profile.green_trc, &profile.blue_trc]
+            .into_iter()
+            .all(|curve| curve.as_ref().is_some_and(is_srgb_curve))
+}
+
+/// Whether `curve` decodes every 8-bit level to within a quarter level of
+/// what sRGB's curve gives, measured back in sRGB's encoding.
+fn is_srgb_curve(curve: &ToneReprCurve) -> bool {
+    let (Ok(decode), Ok(srgb_encode)) = (
+        curve.make_linear_evaluator(),
+        ToneReprCurve::make_cicp_gamma_evaluator(TransferCharacteristics::Srgb),
+    ) else {
+        return false;
+    };
+    (0..=255u8).all(|level| {
+        let x = f32::from(level) / 255.0;
+        let encoded = srgb_encode.evaluate_value(decode.evaluate_value(x).clamp(0.0, 1.0));
+        ((encoded - x) * 255.0).abs() <= 0.25
+    })
 }
 
 /// CMYK without a profile: the textbook conversion, as browsers do.
@@ -206,6 +227,30 @@ mod tests {
             // Grey stays grey.
             assert!(pixels.data[6..9].iter().all(|&v| v.abs_diff(128) <= 1));
         }
+    }
+
+    /// sRGB's primaries with another curve are another space: mid grey
+    /// stored linear is sRGB 188, and level 10 under gamma 2.2 is sRGB 3.
+    #[test]
+    fn srgb_primaries_with_another_curve_are_converted() {
+        const SRGB_PRIMARIES: u8 = 1;
+        const LINEAR: u8 = 8;
+        const GAMMA_2_2: u8 = 4;
+        for (transfer, sample, expected) in [(LINEAR, 128, 188), (GAMMA_2_2, 10, 3)] {
+            let icc = cicp_profile(SRGB_PRIMARIES, transfer).expect("a profile");
+            let pixels = to_srgb(IccSource::Rgb(vec![sample; 3]), Some(&icc), 1, 1).unwrap();
+            for got in pixels.data {
+                assert!(
+                    got.abs_diff(expected) <= 1,
+                    "{transfer}: {got} against {expected}"
+                );
+            }
+        }
+        // sRGB itself, written out as an ICC profile, is left alone.
+        let srgb = moxcms::ColorProfile::new_srgb().encode().unwrap();
+        let samples: Vec<u8> = (0..=255).flat_map(|v| [v, v, v]).collect();
+        let pixels = to_srgb(IccSource::Rgb(samples.clone()), Some(&srgb), 256, 1).unwrap();
+        assert_eq!(pixels.data, samples);
     }
 
     #[test]
