@@ -184,8 +184,10 @@ fn adobe_cmyk_is_inverted_and_converted_to_srgb() {
     assert_colours_match_reference("cmyk-swop.jpg");
 }
 
-/// Display P3 patches in a PNG with a P3 profile, checked against the
-/// published P3 → sRGB matrix (both use the sRGB transfer curve).
+/// Display P3 patches in a PNG, checked against the published P3 → sRGB
+/// matrix (both use the sRGB transfer curve). The PNG says P3 with an ICC
+/// profile, or with a cICP chunk (PNG's third edition), which outranks an
+/// ICC profile that says otherwise.
 #[test]
 fn display_p3_png_matches_the_colorimetric_conversion() {
     let patches: [[u8; 3]; 4] = [
@@ -196,17 +198,34 @@ fn display_p3_png_matches_the_colorimetric_conversion() {
     ];
     let image = RgbImage::from_fn(64, 16, |x, _| Rgb(patches[(x / 16) as usize]));
     let png = encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png);
-    let mut png = img_parts::png::Png::from_bytes(png.into()).unwrap();
-    let profile = moxcms::ColorProfile::new_display_p3().encode().unwrap();
-    img_parts::ImageICC::set_icc_profile(&mut png, Some(profile.into()));
-    let bytes = png.encoder().bytes().to_vec();
-
-    let pixels = decode_upright(&bytes, LIMITS, 1, None).unwrap();
-    for (i, patch) in patches.iter().enumerate() {
-        assert_p3_converted(*patch, sample(&pixels, i * 16 + 8, 8));
+    let tagged = |icc: Option<moxcms::ColorProfile>, cicp: Option<[u8; 4]>| {
+        let mut png = img_parts::png::Png::from_bytes(png.clone().into()).unwrap();
+        let icc = icc.map(|profile| profile.encode().unwrap().into());
+        img_parts::ImageICC::set_icc_profile(&mut png, icc);
+        if let Some(cicp) = cicp {
+            let chunk = img_parts::png::PngChunk::new(*b"cICP", cicp.to_vec().into());
+            png.chunks_mut().insert(1, chunk);
+        }
+        decode_upright(&png.encoder().bytes(), LIMITS, 1, None).unwrap()
+    };
+    const P3_SRGB_CURVE: [u8; 4] = [12, 13, 0, 1];
+    let srgb = moxcms::ColorProfile::new_srgb;
+    for pixels in [
+        tagged(Some(moxcms::ColorProfile::new_display_p3()), None),
+        tagged(None, Some(P3_SRGB_CURVE)),
+        tagged(Some(srgb()), Some(P3_SRGB_CURVE)),
+    ] {
+        for (i, patch) in patches.iter().enumerate() {
+            assert_p3_converted(*patch, sample(&pixels, i * 16 + 8, 8));
+        }
+        // The first patch moves visibly, so the check can fail.
+        assert!(pixels.data[8 * 64 * 3 + 8 * 3].abs_diff(200) > 10);
     }
-    // The first patch moves visibly, so the check can fail.
-    assert!(pixels.data[8 * 64 * 3 + 8 * 3].abs_diff(200) > 10);
+    // A cICP chunk that says sRGB, or an HDR curve, changes nothing.
+    for cicp in [[1, 13, 0, 1], [9, 16, 0, 1]] {
+        let pixels = tagged(Some(srgb()), Some(cicp));
+        assert_eq!(sample(&pixels, 8, 8), patches[0], "{cicp:?}");
+    }
 }
 
 /// The RGB sample at (`x`, `y`).

@@ -1,6 +1,6 @@
 //! Decoding to upright sRGB pixels, shrinking on load where the codec can.
 
-use super::color::{to_srgb, IccSource, RgbToSrgb};
+use super::color::{cicp_profile, to_srgb, IccSource, RgbToSrgb};
 use super::early_jpeg::RowStream;
 use super::{jpeg_decode, turns, Pixels};
 use crate::probe::{check_pixels, guess_format};
@@ -135,7 +135,10 @@ fn decode_other(
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     let (width, height) = decoder.dimensions();
     check_pixels(width, height, limits)?;
-    let icc = decoder.icc_profile().ok().flatten();
+    let icc = match format {
+        ImageFormat::Png => png_cicp_profile(bytes).or(decoder.icc_profile().ok().flatten()),
+        _ => decoder.icc_profile().ok().flatten(),
+    };
     let image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     if image.color().has_alpha() {
         let rgba = image.into_rgba8().into_raw();
@@ -143,6 +146,15 @@ fn decode_other(
     }
     let rgb = image.into_rgb8().into_raw();
     to_srgb(IccSource::Rgb(rgb), icc.as_deref(), width, height)
+}
+
+/// The profile a PNG's cICP chunk describes. PNG's third edition puts it
+/// above an iCCP profile; `None` where it is absent or says sRGB, or where
+/// `cicp_profile` has no profile for it (HDR curves), so an iCCP is used.
+fn png_cicp_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+    let reader = png::Decoder::new(Cursor::new(bytes)).read_info().ok()?;
+    let cicp = reader.info().coding_independent_code_points?;
+    cicp_profile(cicp.color_primaries, cicp.transfer_function)
 }
 
 fn corrupt(err: impl std::fmt::Display) -> ImagingError {
