@@ -228,6 +228,28 @@ fn display_p3_png_matches_the_colorimetric_conversion() {
     }
 }
 
+/// A grey JPEG with a Gray Gamma 2.2 profile, as Photoshop saves them, is
+/// toned by that curve: its dark greys are darker in sRGB (level 20 is 12,
+/// 128 is 129), and grey stays grey.
+#[test]
+fn a_grey_profile_tones_a_grey_jpeg() {
+    let levels = [20u8, 128, 230];
+    let image = image::GrayImage::from_fn(48, 16, |x, _| image::Luma([levels[(x / 16) as usize]]));
+    let jpeg = encode(&DynamicImage::ImageLuma8(image), ImageFormat::Jpeg);
+    let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(jpeg.into()).unwrap();
+    let profile = moxcms::ColorProfile::new_gray_with_gamma(2.2);
+    img_parts::ImageICC::set_icc_profile(&mut jpeg, Some(profile.encode().unwrap().into()));
+    let pixels = decode_upright(&jpeg.encoder().bytes(), LIMITS, 1, None).unwrap();
+    for (i, expected) in [12u8, 129, 231].into_iter().enumerate() {
+        let got = sample(&pixels, i * 16 + 8, 8);
+        assert!(
+            got.iter().all(|v| v.abs_diff(expected) <= 1),
+            "level {}: {got:?} against {expected}",
+            levels[i]
+        );
+    }
+}
+
 /// The RGB sample at (`x`, `y`).
 fn sample(pixels: &Pixels, x: usize, y: usize) -> [u8; 3] {
     let at = (y * pixels.width as usize + x) * 3;

@@ -29,7 +29,8 @@ pub(crate) fn to_srgb(
     height: u32,
 ) -> Result<Pixels, ImagingError> {
     let profile = icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok());
-    let rgb_profile = profile.as_ref().filter(|p| needs_transform(p));
+    let rgb_profile = profile.clone().and_then(rgb_profile_to_convert);
+    let rgb_profile = rgb_profile.as_ref();
     let pixels = |data, alpha| Pixels {
         width,
         height,
@@ -105,11 +106,8 @@ impl RgbToSrgb {
     /// `None` where `to_srgb` leaves RGB samples described by `icc` as they
     /// are (no usable profile, or sRGB's primaries).
     pub(crate) fn for_profile(icc: Option<&[u8]>) -> Option<RgbToSrgb> {
-        let profile = ColorProfile::new_from_slice(icc?).ok()?;
-        needs_transform(&profile)
-            .then(|| transform(&profile, Layout::Rgb, Layout::Rgb))
-            .flatten()
-            .map(RgbToSrgb)
+        let profile = rgb_profile_to_convert(ColorProfile::new_from_slice(icc?).ok()?)?;
+        transform(&profile, Layout::Rgb, Layout::Rgb).map(RgbToSrgb)
     }
 
     /// Converts whole pixels of `rows` in place; `scratch` is reused.
@@ -123,9 +121,22 @@ impl RgbToSrgb {
     }
 }
 
-/// An RGB profile other than sRGB's: RGB samples in it are converted.
-fn needs_transform(profile: &ColorProfile) -> bool {
-    profile.color_space == DataColorSpace::Rgb && !is_srgb(profile)
+/// The profile RGB samples described by `profile` are converted from, or
+/// `None` where they are left as they are (sRGB, or not an RGB or grey
+/// profile). Grey photos reach us as RGB with R = G = B, so a grey profile
+/// (Gray Gamma 2.2, Dot Gain 20 %…) stands as sRGB's primaries with the grey
+/// curve on every channel: neutral in, neutral out, toned by that curve.
+fn rgb_profile_to_convert(mut profile: ColorProfile) -> Option<ColorProfile> {
+    if profile.color_space == DataColorSpace::Gray {
+        let curve = profile.gray_trc.take()?;
+        profile = ColorProfile::new_srgb();
+        // Else moxcms takes sRGB's curve from these code points instead.
+        profile.cicp = None;
+        profile.red_trc = Some(curve.clone());
+        profile.green_trc = Some(curve.clone());
+        profile.blue_trc = Some(curve);
+    }
+    (profile.color_space == DataColorSpace::Rgb && !is_srgb(&profile)).then_some(profile)
 }
 
 /// `data` converted from `profile` to sRGB, or `None` without a usable profile.
