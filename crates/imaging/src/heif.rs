@@ -5,9 +5,9 @@
 //! be applied again.
 
 use crate::probe::check_pixels;
-use crate::render::{cicp_profile, Pixels};
+use crate::render::{cicp_profile, hdr_to_srgb, is_hdr_curve, Pixels};
 use crate::{DecodeLimits, ImagingError};
-use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, RgbChroma};
+use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, Plane, RgbChroma};
 
 /// `image/heic` or `image/avif` if `bytes` is a HEIF-family still image.
 pub(crate) fn media_type(bytes: &[u8]) -> Option<&'static str> {
@@ -43,7 +43,10 @@ pub(crate) fn dimensions(bytes: &[u8], limits: DecodeLimits) -> Result<(u32, u32
 
 /// Decodes the primary image, upright, to 8-bit RGB(A) in its own colour
 /// space; the caller converts to sRGB with the returned ICC profile: the
-/// embedded one, else one made from the `nclx` code points.
+/// embedded one, else one made from the `nclx` code points. An image with
+/// an HDR curve in its `nclx` box (PQ, HLG: 10-bit camera HEIFs in HDR
+/// mode) and no ICC profile is decoded at its full depth and tone mapped to
+/// sRGB here instead.
 pub(crate) fn decode(
     bytes: &[u8],
     limits: DecodeLimits,
@@ -51,6 +54,19 @@ pub(crate) fn decode(
     let (_context, handle) = primary(bytes)?;
     check_pixels(handle.width(), handle.height(), limits)?;
     let alpha = handle.has_alpha_channel();
+    let channels = if alpha { 4 } else { 3 };
+    let raw_profile = handle.color_profile_raw().map(|profile| profile.data);
+    let code_points = handle.color_profile_nclx().map(|nclx| {
+        (
+            nclx.color_primaries() as u8,
+            nclx.transfer_characteristics() as u8,
+        )
+    });
+    if let (None, Some(code_points)) = (&raw_profile, code_points) {
+        if is_hdr_curve(code_points.1) {
+            return Ok((decode_hdr(&handle, alpha, code_points)?, None));
+        }
+    }
     let chroma = if alpha {
         RgbChroma::Rgba
     } else {
@@ -60,10 +76,8 @@ pub(crate) fn decode(
         .decode(ColorSpace::Rgb(chroma), None)
         .map_err(corrupt)?;
     let planes = image.planes();
-    let plane = planes
-        .interleaved
-        .ok_or_else(|| ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into()))?;
-    let row = plane.width as usize * if alpha { 4 } else { 3 };
+    let plane = interleaved(planes.interleaved)?;
+    let row = plane.width as usize * channels;
     let data: Vec<u8> = plane
         .data
         .chunks(plane.stride)
@@ -71,16 +85,10 @@ pub(crate) fn decode(
         .flat_map(|line| &line[..row])
         .copied()
         .collect();
-    let icc = handle
-        .color_profile_raw()
-        .map(|profile| profile.data)
-        .or_else(|| {
-            let nclx = handle.color_profile_nclx()?;
-            cicp_profile(
-                nclx.color_primaries() as u8,
-                nclx.transfer_characteristics() as u8,
-            )
-        });
+    let icc = raw_profile.or_else(|| {
+        let (primaries, transfer) = code_points?;
+        cicp_profile(primaries, transfer)
+    });
     let pixels = Pixels {
         width: plane.width,
         height: plane.height,
@@ -88,6 +96,40 @@ pub(crate) fn decode(
         data,
     };
     Ok((pixels, icc))
+}
+
+/// The image decoded at its own depth (10 or 12 bits, in 16-bit words) and
+/// tone mapped to 8-bit sRGB from the HDR space of `code_points`.
+fn decode_hdr(
+    handle: &ImageHandle,
+    alpha: bool,
+    code_points: (u8, u8),
+) -> Result<Pixels, ImagingError> {
+    let chroma = if alpha {
+        RgbChroma::HdrRgbaLe
+    } else {
+        RgbChroma::HdrRgbLe
+    };
+    let image = handle
+        .decode(ColorSpace::Rgb(chroma), None)
+        .map_err(corrupt)?;
+    let planes = image.planes();
+    let plane = interleaved(planes.interleaved)?;
+    let channels = if alpha { 4 } else { 3 };
+    let row_bytes = plane.width as usize * channels * 2;
+    let samples = plane
+        .data
+        .chunks(plane.stride)
+        .take(plane.height as usize)
+        .flat_map(|line| line[..row_bytes].chunks_exact(2))
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    let size = (plane.width, plane.height);
+    hdr_to_srgb(samples, plane.bits_per_pixel, channels, code_points, size)
+}
+
+fn interleaved<T>(plane: Option<Plane<T>>) -> Result<Plane<T>, ImagingError> {
+    plane.ok_or_else(|| ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into()))
 }
 
 /// The EXIF (as TIFF bytes) and XMP blocks of the primary image.

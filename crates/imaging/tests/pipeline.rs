@@ -221,11 +221,9 @@ fn display_p3_png_matches_the_colorimetric_conversion() {
         // The first patch moves visibly, so the check can fail.
         assert!(pixels.data[8 * 64 * 3 + 8 * 3].abs_diff(200) > 10);
     }
-    // A cICP chunk that says sRGB, or an HDR curve, changes nothing.
-    for cicp in [[1, 13, 0, 1], [9, 16, 0, 1]] {
-        let pixels = tagged(Some(srgb()), Some(cicp));
-        assert_eq!(sample(&pixels, 8, 8), patches[0], "{cicp:?}");
-    }
+    // A cICP chunk that says sRGB changes nothing.
+    let pixels = tagged(Some(srgb()), Some([1, 13, 0, 1]));
+    assert_eq!(sample(&pixels, 8, 8), patches[0]);
 }
 
 /// A grey JPEG with a Gray Gamma 2.2 profile, as Photoshop saves them, is
@@ -293,35 +291,116 @@ fn assert_p3_converted(p3: [u8; 3], got: [u8; 3]) {
 
 /// An AVIF that says Display P3 only with the code points of its `nclx`
 /// colour box (no ICC profile), as cameras and export tools write them,
-/// is converted like a P3 profile; an HDR curve (PQ), which needs tone
-/// mapping, is left as it is.
+/// is converted like a P3 profile.
 #[test]
 fn an_avif_tagged_p3_by_its_nclx_box_is_converted_to_srgb() {
     let patches: [[u8; 3]; 3] = [[200, 100, 50], [60, 170, 90], [40, 80, 200]];
     let image = RgbImage::from_fn(96, 32, |x, _| Rgb(patches[(x / 32) as usize]));
     let untagged = heif_enc(&image, Some("-A"));
     // heif-enc 1.15 writes primaries and curve "unspecified" whatever it is
-    // told; the box is rewritten in place: colour primaries, then curve.
-    let at = untagged
+    // told, so the box is rewritten in place.
+    let p3 = decode_upright(&with_nclx(untagged.clone(), 12, 13), LIMITS, 1, None).unwrap();
+    let as_decoded = decode_upright(&untagged, LIMITS, 1, None).unwrap();
+    for i in 0..patches.len() {
+        let (x, y) = (i * 32 + 16, 16);
+        assert_p3_converted(sample(&as_decoded, x, y), sample(&p3, x, y));
+    }
+    // The first patch moves visibly, so the check can fail.
+    assert!(sample(&p3, 16, 16)[2].abs_diff(sample(&as_decoded, 16, 16)[2]) > 10);
+}
+
+/// `heif` with the colour primaries and transfer curve of its `nclx`
+/// colour box set to the given H.273 code points.
+fn with_nclx(mut heif: Vec<u8>, primaries: u16, curve: u16) -> Vec<u8> {
+    let at = heif
         .windows(8)
         .position(|w| w == b"colrnclx")
         .expect("an nclx colour box")
         + 8;
-    let tagged = |primaries: u16, curve: u16| {
-        let mut bytes = untagged.clone();
-        bytes[at..at + 2].copy_from_slice(&primaries.to_be_bytes());
-        bytes[at + 2..at + 4].copy_from_slice(&curve.to_be_bytes());
-        decode_upright(&bytes, LIMITS, 1, None).unwrap()
+    heif[at..at + 2].copy_from_slice(&primaries.to_be_bytes());
+    heif[at + 2..at + 4].copy_from_slice(&curve.to_be_bytes());
+    heif
+}
+
+/// 10-bit AVIFs and 16-bit PNGs in BT.2100 PQ and HLG (BT.2020 primaries),
+/// as cameras write HEIF in their HDR modes, are tone mapped to sRGB rather
+/// than shown as their raw code values (flat) or converted as if SDR
+/// (dark): mid-tones keep their SDR level, reference white (203 nits, HLG
+/// 75 %) is light, the content peak is white, and grey stays grey.
+#[test]
+fn hdr_avifs_and_pngs_are_tone_mapped_to_srgb() {
+    const BT2020: u8 = 9;
+    const PQ: u8 = 16;
+    const HLG: u8 = 18;
+    // 10-bit code values of each grey patch: dim grey, reference white, peak.
+    let pq_nits = |nits: f64| {
+        let (m1, m2, c1, c2, c3) = (0.159_301_76, 78.843_75, 0.835_937_5, 18.851_562, 18.6875);
+        let y = (nits / 10_000.0).powf(m1);
+        (((c1 + c2 * y) / (1.0 + c3 * y)).powf(m2) * 1023.0).round() as u16
     };
-    let as_decoded = decode_upright(&untagged, LIMITS, 1, None).unwrap();
-    let (p3, pq) = (tagged(12, 13), tagged(9, 16));
-    for i in 0..patches.len() {
-        let (x, y) = (i * 32 + 16, 16);
-        assert_p3_converted(sample(&as_decoded, x, y), sample(&p3, x, y));
-        assert_eq!(sample(&pq, x, y), sample(&as_decoded, x, y));
+    let pq_levels = [pq_nits(20.0), pq_nits(203.0), pq_nits(1000.0)];
+    let hlg_levels = [400, 767, 1023];
+    let patch = |levels: [u16; 3], i: u32| levels[(i % 96 / 32) as usize];
+    let avif = |levels: [u16; 3], curve: u8| {
+        let grey = (0..32 * 96).map(|i| [patch(levels, i); 3]);
+        let avif = ravif::Encoder::new()
+            .with_quality(100.0)
+            .with_speed(10)
+            .encode_raw_planes_10_bit(
+                96,
+                32,
+                grey,
+                None::<[u16; 0]>,
+                ravif::PixelRange::Full,
+                ravif::MatrixCoefficients::Identity,
+            )
+            .unwrap()
+            .avif_file;
+        with_nclx(avif, BT2020.into(), curve.into())
+    };
+    let png = |levels: [u16; 3], curve: u8| {
+        let image = image::ImageBuffer::<Rgb<u16>, _>::from_fn(96, 32, |x, _| {
+            let level = u32::from(patch(levels, x)) * 65535 / 1023;
+            Rgb([level as u16; 3])
+        });
+        let png = encode(&DynamicImage::ImageRgb16(image), ImageFormat::Png);
+        let mut png = img_parts::png::Png::from_bytes(png.into()).unwrap();
+        let cicp = vec![BT2020, curve, 0, 1];
+        png.chunks_mut()
+            .insert(1, img_parts::png::PngChunk::new(*b"cICP", cicp.into()));
+        png.encoder().bytes().to_vec()
+    };
+    let srgb_level = |linear: f64| (1.055 * linear.powf(1.0 / 2.4) - 0.055) * 255.0;
+    let formats: [&dyn Fn([u16; 3], u8) -> Vec<u8>; 2] = [&avif, &png];
+    for make in formats {
+        let decoded = |levels, curve| {
+            let pixels = decode_upright(&make(levels, curve), LIMITS, 1, None).unwrap();
+            [16, 48, 80].map(|x| sample(&pixels, x, 16))
+        };
+        let [dim, white, peak] = decoded(pq_levels, PQ);
+        for patch in [dim, white, peak] {
+            let spread = patch.iter().max().unwrap() - patch.iter().min().unwrap();
+            assert!(spread <= 2, "{patch:?}");
+        }
+        // Raw, 203 nits would be PQ's 58 %: level 148.
+        let dim_sdr = srgb_level(20.0 / 203.0);
+        assert!(
+            (f64::from(dim[1]) - dim_sdr).abs() <= 8.0,
+            "{dim:?} against {dim_sdr:.0}"
+        );
+        assert!((175..peak[1]).contains(&white[1]), "{white:?} {peak:?}");
+        assert!(peak[1] >= 250, "{peak:?}");
+        // HLG's 75 % is the same reference white.
+        let [hlg_dim, hlg_white, hlg_peak] = decoded(hlg_levels, HLG);
+        assert!(
+            hlg_white[1].abs_diff(white[1]) <= 6,
+            "{hlg_white:?} {white:?}"
+        );
+        assert!(
+            hlg_dim[1] < hlg_white[1] && hlg_peak[1] >= 250,
+            "{hlg_dim:?} {hlg_peak:?}"
+        );
     }
-    // The first patch moves visibly, so the check can fail.
-    assert!(sample(&p3, 16, 16)[2].abs_diff(sample(&as_decoded, 16, 16)[2]) > 10);
 }
 
 #[test]

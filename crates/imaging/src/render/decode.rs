@@ -1,6 +1,6 @@
 //! Decoding to upright sRGB pixels, shrinking on load where the codec can.
 
-use super::color::{cicp_profile, to_srgb, IccSource, RgbToSrgb};
+use super::color::{cicp_profile, hdr_to_srgb, is_hdr_curve, to_srgb, IccSource, RgbToSrgb};
 use super::early_jpeg::RowStream;
 use super::{jpeg_decode, turns, Pixels};
 use crate::probe::{check_pixels, guess_format};
@@ -135,11 +135,21 @@ fn decode_other(
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     let (width, height) = decoder.dimensions();
     check_pixels(width, height, limits)?;
-    let icc = match format {
-        ImageFormat::Png => png_cicp_profile(bytes).or(decoder.icc_profile().ok().flatten()),
-        _ => decoder.icc_profile().ok().flatten(),
-    };
+    let code_points = (format == ImageFormat::Png)
+        .then(|| png_code_points(bytes))
+        .flatten();
+    let icc = code_points
+        .and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
+        .or(decoder.icc_profile().ok().flatten());
     let image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    if let Some(code_points) = code_points.filter(|(_, transfer)| is_hdr_curve(*transfer)) {
+        let (samples, channels) = if image.color().has_alpha() {
+            (image.into_rgba16().into_raw(), 4)
+        } else {
+            (image.into_rgb16().into_raw(), 3)
+        };
+        return hdr_to_srgb(samples, 16, channels, code_points, (width, height));
+    }
     if image.color().has_alpha() {
         let rgba = image.into_rgba8().into_raw();
         return to_srgb(IccSource::Rgba(rgba), icc.as_deref(), width, height);
@@ -148,13 +158,14 @@ fn decode_other(
     to_srgb(IccSource::Rgb(rgb), icc.as_deref(), width, height)
 }
 
-/// The profile a PNG's cICP chunk describes. PNG's third edition puts it
-/// above an iCCP profile; `None` where it is absent or says sRGB, or where
-/// `cicp_profile` has no profile for it (HDR curves), so an iCCP is used.
-fn png_cicp_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+/// The colour primaries and transfer curve of a PNG's cICP chunk, which
+/// PNG's third edition puts above an iCCP profile. HDR curves are tone
+/// mapped; otherwise an iCCP profile is used where `cicp_profile` has none
+/// (sRGB, unknown code points).
+fn png_code_points(bytes: &[u8]) -> Option<(u8, u8)> {
     let reader = png::Decoder::new(Cursor::new(bytes)).read_info().ok()?;
     let cicp = reader.info().coding_independent_code_points?;
-    cicp_profile(cicp.color_primaries, cicp.transfer_function)
+    Some((cicp.color_primaries, cicp.transfer_function))
 }
 
 fn corrupt(err: impl std::fmt::Display) -> ImagingError {
