@@ -52,18 +52,29 @@ pub(crate) fn is_complete(bytes: &[u8]) -> bool {
         .is_some_and(|scan| memchr::memmem::find(scan, &[0xFF, 0xD9]).is_some())
 }
 
-/// Width and height from the frame header (SOF0–SOF15, not the DHT, JPG
-/// and DAC markers that share the range).
+/// Width and height from the frame header.
 pub(crate) fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let frame = segments(bytes)
-        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))?;
+    let frame = frame_header(bytes)?;
     let field = |at: usize| {
         Some(u32::from(u16::from_be_bytes([
-            *frame.payload.get(at)?,
-            *frame.payload.get(at + 1)?,
+            *frame.get(at)?,
+            *frame.get(at + 1)?,
         ])))
     };
     Some((field(3)?, field(1)?))
+}
+
+/// Whether the frame has one component: a greyscale JPEG.
+pub(crate) fn is_grey(bytes: &[u8]) -> bool {
+    frame_header(bytes).and_then(|frame| frame.get(5).copied()) == Some(1)
+}
+
+/// The frame header's payload (SOF0–SOF15, not the DHT, JPG and DAC
+/// markers that share the range).
+fn frame_header(bytes: &[u8]) -> Option<&[u8]> {
+    segments(bytes)
+        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))
+        .map(|frame| frame.payload)
 }
 
 /// The ICC profile from APP2 `ICC_PROFILE` segments, joined in their stated order.

@@ -228,23 +228,31 @@ fn display_p3_png_matches_the_colorimetric_conversion() {
 
 /// A grey JPEG with a Gray Gamma 2.2 profile, as Photoshop saves them, is
 /// toned by that curve: its dark greys are darker in sRGB (level 20 is 12,
-/// 128 is 129), and grey stays grey.
+/// 128 is 129), and grey stays grey. The same profile on a colour JPEG
+/// does not match its pixels and is ignored, as browsers ignore it.
 #[test]
 fn a_grey_profile_tones_a_grey_jpeg() {
     let levels = [20u8, 128, 230];
-    let image = image::GrayImage::from_fn(48, 16, |x, _| image::Luma([levels[(x / 16) as usize]]));
-    let jpeg = encode(&DynamicImage::ImageLuma8(image), ImageFormat::Jpeg);
-    let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(jpeg.into()).unwrap();
-    let profile = moxcms::ColorProfile::new_gray_with_gamma(2.2);
-    img_parts::ImageICC::set_icc_profile(&mut jpeg, Some(profile.encode().unwrap().into()));
-    let pixels = decode_upright(&jpeg.encoder().bytes(), LIMITS, 1, None).unwrap();
+    let grey = image::GrayImage::from_fn(48, 16, |x, _| image::Luma([levels[(x / 16) as usize]]));
+    let colour = DynamicImage::ImageLuma8(grey.clone()).into_rgb8();
+    let with_grey_profile = |image: DynamicImage| {
+        let jpeg = encode(&image, ImageFormat::Jpeg);
+        let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(jpeg.into()).unwrap();
+        let profile = moxcms::ColorProfile::new_gray_with_gamma(2.2);
+        img_parts::ImageICC::set_icc_profile(&mut jpeg, Some(profile.encode().unwrap().into()));
+        decode_upright(&jpeg.encoder().bytes(), LIMITS, 1, None).unwrap()
+    };
+    let toned = with_grey_profile(DynamicImage::ImageLuma8(grey));
+    let untouched = with_grey_profile(DynamicImage::ImageRgb8(colour));
     for (i, expected) in [12u8, 129, 231].into_iter().enumerate() {
-        let got = sample(&pixels, i * 16 + 8, 8);
+        let got = sample(&toned, i * 16 + 8, 8);
         assert!(
             got.iter().all(|v| v.abs_diff(expected) <= 1),
             "level {}: {got:?} against {expected}",
             levels[i]
         );
+        let got = sample(&untouched, i * 16 + 8, 8);
+        assert!(got.iter().all(|v| v.abs_diff(levels[i]) <= 1), "{got:?}");
     }
 }
 

@@ -12,8 +12,13 @@ use std::sync::Arc;
 
 /// Decoded samples before colour conversion.
 pub(crate) enum IccSource {
-    Rgb(Vec<u8>),
-    Rgba(Vec<u8>),
+    /// Three samples per pixel, or four with `alpha`; `grey` where they were
+    /// grey in the file (R = G = B), so a grey profile applies to them.
+    Rgb {
+        data: Vec<u8>,
+        alpha: bool,
+        grey: bool,
+    },
     /// Four samples per pixel, 0 = no ink.
     Cmyk(Vec<u8>),
 }
@@ -29,22 +34,17 @@ pub(crate) fn to_srgb(
     height: u32,
 ) -> Result<Pixels, ImagingError> {
     let profile = icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok());
-    let rgb_profile = profile.clone().and_then(rgb_profile_to_convert);
-    let rgb_profile = rgb_profile.as_ref();
-    let pixels = |data, alpha| Pixels {
-        width,
-        height,
-        alpha,
-        data,
-    };
     Ok(match source {
-        IccSource::Rgb(data) => {
-            let converted = transformed(rgb_profile, Layout::Rgb, Layout::Rgb, &data);
-            pixels(converted.unwrap_or(data), false)
-        }
-        IccSource::Rgba(data) => {
-            let converted = transformed(rgb_profile, Layout::Rgba, Layout::Rgba, &data);
-            pixels(converted.unwrap_or(data), true)
+        IccSource::Rgb { data, alpha, grey } => {
+            let rgb_profile = profile.and_then(|p| rgb_profile_to_convert(p, grey));
+            let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
+            let converted = transformed(rgb_profile.as_ref(), layout, layout, &data);
+            Pixels {
+                width,
+                height,
+                alpha,
+                data: converted.unwrap_or(data),
+            }
         }
         IccSource::Cmyk(data) => {
             let cmyk_profile = profile
@@ -52,7 +52,12 @@ pub(crate) fn to_srgb(
                 .filter(|p| p.color_space == DataColorSpace::Cmyk);
             // moxcms takes four-channel input in the Rgba layout.
             let converted = transformed(cmyk_profile, Layout::Rgba, Layout::Rgb, &data);
-            pixels(converted.unwrap_or_else(|| naive_cmyk(&data)), false)
+            Pixels {
+                width,
+                height,
+                alpha: false,
+                data: converted.unwrap_or_else(|| naive_cmyk(&data)),
+            }
         }
     })
 }
@@ -190,9 +195,10 @@ pub(crate) struct RgbToSrgb(Arc<Transform8BitExecutor>);
 
 impl RgbToSrgb {
     /// `None` where `to_srgb` leaves RGB samples described by `icc` as they
-    /// are (no usable profile, or sRGB's primaries).
-    pub(crate) fn for_profile(icc: Option<&[u8]>) -> Option<RgbToSrgb> {
-        let profile = rgb_profile_to_convert(ColorProfile::new_from_slice(icc?).ok()?)?;
+    /// are (no usable profile, or sRGB's); `grey` as in `IccSource::Rgb`.
+    pub(crate) fn for_profile(icc: Option<&[u8]>, grey: bool) -> Option<RgbToSrgb> {
+        let profile = ColorProfile::new_from_slice(icc?).ok()?;
+        let profile = rgb_profile_to_convert(profile, grey)?;
         transform(&profile, Layout::Rgb, Layout::Rgb).map(RgbToSrgb)
     }
 
@@ -208,12 +214,13 @@ impl RgbToSrgb {
 }
 
 /// The profile RGB samples described by `profile` are converted from, or
-/// `None` where they are left as they are (sRGB, or not an RGB or grey
-/// profile). Grey photos reach us as RGB with R = G = B, so a grey profile
-/// (Gray Gamma 2.2, Dot Gain 20 %…) stands as sRGB's primaries with the grey
-/// curve on every channel: neutral in, neutral out, toned by that curve.
-fn rgb_profile_to_convert(mut profile: ColorProfile) -> Option<ColorProfile> {
-    if profile.color_space == DataColorSpace::Gray {
+/// `None` where they are left as they are: sRGB, a CMYK profile, or a grey
+/// one on samples that were not `grey` in the file (a mismatch browsers
+/// ignore too). Grey photos reach us as RGB with R = G = B, so a grey
+/// profile (Gray Gamma 2.2, Dot Gain 20 %…) stands as sRGB's primaries with
+/// the grey curve on every channel: neutral in, neutral out, toned by it.
+fn rgb_profile_to_convert(mut profile: ColorProfile, grey: bool) -> Option<ColorProfile> {
+    if grey && profile.color_space == DataColorSpace::Gray {
         let curve = profile.gray_trc.take()?;
         profile = ColorProfile::new_srgb();
         // Else moxcms takes sRGB's curve from these code points instead.
@@ -302,6 +309,14 @@ fn naive_cmyk(cmyk: &[u8]) -> Vec<u8> {
 mod tests {
     use super::{cicp_profile, to_srgb, IccSource};
 
+    fn rgb(data: Vec<u8>) -> IccSource {
+        IccSource::Rgb {
+            data,
+            alpha: false,
+            grey: false,
+        }
+    }
+
     /// Display P3 and BT.2020 samples against sRGB, worked out by hand:
     /// linearised, through XYZ (D65), clipped, encoded.
     #[test]
@@ -315,7 +330,7 @@ mod tests {
             (BT2020, [[241, 76, 29], [0, 179, 76]]),
         ] {
             let icc = cicp_profile(primaries, SRGB_CURVE).expect("a profile");
-            let pixels = to_srgb(IccSource::Rgb(samples.clone()), Some(&icc), 3, 1).unwrap();
+            let pixels = to_srgb(rgb(samples.clone()), Some(&icc), 3, 1).unwrap();
             for (got, want) in pixels.data.chunks(3).zip(expected) {
                 for (g, w) in got.iter().zip(want) {
                     assert!(g.abs_diff(w) <= 2, "{primaries}: {got:?} against {want:?}");
@@ -335,7 +350,7 @@ mod tests {
         const GAMMA_2_2: u8 = 4;
         for (transfer, sample, expected) in [(LINEAR, 128, 188), (GAMMA_2_2, 10, 3)] {
             let icc = cicp_profile(SRGB_PRIMARIES, transfer).expect("a profile");
-            let pixels = to_srgb(IccSource::Rgb(vec![sample; 3]), Some(&icc), 1, 1).unwrap();
+            let pixels = to_srgb(rgb(vec![sample; 3]), Some(&icc), 1, 1).unwrap();
             for got in pixels.data {
                 assert!(
                     got.abs_diff(expected) <= 1,
@@ -346,7 +361,7 @@ mod tests {
         // sRGB itself, written out as an ICC profile, is left alone.
         let srgb = moxcms::ColorProfile::new_srgb().encode().unwrap();
         let samples: Vec<u8> = (0..=255).flat_map(|v| [v, v, v]).collect();
-        let pixels = to_srgb(IccSource::Rgb(samples.clone()), Some(&srgb), 256, 1).unwrap();
+        let pixels = to_srgb(rgb(samples.clone()), Some(&srgb), 256, 1).unwrap();
         assert_eq!(pixels.data, samples);
     }
 

@@ -36,10 +36,10 @@ pub(crate) fn decode_upright_streamed(
     if crate::heif::media_type(bytes).is_some() {
         let (pixels, icc) = crate::heif::decode(bytes, limits)?;
         let (full_width, full_height) = (pixels.width, pixels.height);
-        let source = if pixels.alpha {
-            IccSource::Rgba(pixels.data)
-        } else {
-            IccSource::Rgb(pixels.data)
+        let source = IccSource::Rgb {
+            data: pixels.data,
+            alpha: pixels.alpha,
+            grey: false,
         };
         let pixels = to_srgb(source, icc.as_deref(), full_width, full_height)?;
         return Ok((pixels.fitted_to_width(width)?, false));
@@ -79,7 +79,8 @@ fn decode_jpeg(
     stream: Option<&RowStream>,
 ) -> Result<(Pixels, bool), ImagingError> {
     let icc = crate::jpeg::icc_profile(bytes);
-    let rgb_to_srgb = RgbToSrgb::for_profile(icc.as_deref());
+    let grey = crate::jpeg::is_grey(bytes);
+    let rgb_to_srgb = RgbToSrgb::for_profile(icc.as_deref(), grey);
     // libjpeg's fatal errors unwind through the `mozjpeg` crate by design.
     let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
         let stream = stream.filter(|_| !turns(orientation));
@@ -150,12 +151,15 @@ fn decode_other(
         };
         return hdr_to_srgb(samples, 16, channels, code_points, (width, height));
     }
-    if image.color().has_alpha() {
-        let rgba = image.into_rgba8().into_raw();
-        return to_srgb(IccSource::Rgba(rgba), icc.as_deref(), width, height);
-    }
-    let rgb = image.into_rgb8().into_raw();
-    to_srgb(IccSource::Rgb(rgb), icc.as_deref(), width, height)
+    let alpha = image.color().has_alpha();
+    let grey = image.color().channel_count() <= 2;
+    let data = if alpha {
+        image.into_rgba8().into_raw()
+    } else {
+        image.into_rgb8().into_raw()
+    };
+    let source = IccSource::Rgb { data, alpha, grey };
+    to_srgb(source, icc.as_deref(), width, height)
 }
 
 /// The colour primaries and transfer curve of a PNG's cICP chunk, which

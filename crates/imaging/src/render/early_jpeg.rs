@@ -193,7 +193,11 @@ mod tests {
         // Converted chunk by chunk: the same as the whole image at once.
         let raw = jpeg_decode::decode(&jpeg, LIMITS, 1, Some(700), None, None).unwrap();
         let icc = crate::jpeg::icc_profile(&jpeg);
-        let source = IccSource::Rgb(raw.samples.clone());
+        let source = IccSource::Rgb {
+            data: raw.samples.clone(),
+            alpha: false,
+            grey: false,
+        };
         let whole = to_srgb(source, icc.as_deref(), raw.width, raw.height).unwrap();
         assert!(whole.data != raw.samples, "the profile changes the samples");
         assert!(pixels.data == whole.data);
