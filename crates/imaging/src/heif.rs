@@ -5,7 +5,7 @@
 //! be applied again.
 
 use crate::probe::check_pixels;
-use crate::render::{cicp_profile, hdr_to_srgb, is_hdr_curve, Pixels};
+use crate::render::{cicp_profile, hdr_to_srgb, HdrSpace, Pixels};
 use crate::{DecodeLimits, ImagingError};
 use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, Plane, RgbChroma};
 
@@ -62,10 +62,10 @@ pub(crate) fn decode(
             nclx.transfer_characteristics() as u8,
         )
     });
-    if let (None, Some(code_points)) = (&raw_profile, code_points) {
-        if is_hdr_curve(code_points.1) {
-            return Ok((decode_hdr(&handle, alpha, code_points)?, None));
-        }
+    let hdr =
+        code_points.and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
+    if let (None, Some(hdr)) = (&raw_profile, hdr) {
+        return Ok((decode_hdr(&handle, alpha, &hdr)?, None));
     }
     let chroma = if alpha {
         RgbChroma::Rgba
@@ -99,12 +99,8 @@ pub(crate) fn decode(
 }
 
 /// The image decoded at its own depth (10 or 12 bits, in 16-bit words) and
-/// tone mapped to 8-bit sRGB from the HDR space of `code_points`.
-fn decode_hdr(
-    handle: &ImageHandle,
-    alpha: bool,
-    code_points: (u8, u8),
-) -> Result<Pixels, ImagingError> {
+/// tone mapped to 8-bit sRGB from `space`.
+fn decode_hdr(handle: &ImageHandle, alpha: bool, space: &HdrSpace) -> Result<Pixels, ImagingError> {
     let chroma = if alpha {
         RgbChroma::HdrRgbaLe
     } else {
@@ -125,7 +121,7 @@ fn decode_hdr(
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
         .collect();
     let size = (plane.width, plane.height);
-    hdr_to_srgb(samples, plane.bits_per_pixel, channels, code_points, size)
+    hdr_to_srgb(samples, plane.bits_per_pixel, channels, space, size)
 }
 
 fn interleaved<T>(plane: Option<Plane<T>>) -> Result<Plane<T>, ImagingError> {

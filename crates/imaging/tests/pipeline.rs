@@ -221,9 +221,12 @@ fn display_p3_png_matches_the_colorimetric_conversion() {
         // The first patch moves visibly, so the check can fail.
         assert!(pixels.data[8 * 64 * 3 + 8 * 3].abs_diff(200) > 10);
     }
-    // A cICP chunk that says sRGB changes nothing.
-    let pixels = tagged(Some(srgb()), Some([1, 13, 0, 1]));
-    assert_eq!(sample(&pixels, 8, 8), patches[0]);
+    // A cICP chunk that says sRGB, or names no known primaries (even with
+    // an HDR curve), changes nothing.
+    for cicp in [[1, 13, 0, 1], [200, 16, 0, 1]] {
+        let pixels = tagged(Some(srgb()), Some(cicp));
+        assert_eq!(sample(&pixels, 8, 8), patches[0], "{cicp:?}");
+    }
 }
 
 /// A grey JPEG with a Gray Gamma 2.2 profile, as Photoshop saves them, is

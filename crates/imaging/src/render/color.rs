@@ -68,18 +68,15 @@ pub(crate) fn to_srgb(
 /// BT.2020 primaries, or a curve other than sRGB's. `None` where the
 /// samples are sRGB already (BT.709 primaries or unspecified ones, with the
 /// sRGB, BT.709 or BT.601 curve, which browsers show as sRGB), for unknown
-/// code points, and for the HDR curves (PQ, HLG), which `hdr_to_srgb` tone
-/// maps instead.
+/// code points, and for the HDR curves (PQ, HLG), which `HdrSpace` covers.
 pub(crate) fn cicp_profile(primaries: u8, transfer: u8) -> Option<Vec<u8>> {
     const UNSPECIFIED: u8 = 2;
     let primaries = match primaries {
         UNSPECIFIED => CicpColorPrimaries::Bt709,
         code => CicpColorPrimaries::try_from(code).ok()?,
     };
-    if is_hdr_curve(transfer) {
-        return None;
-    }
     let transfer = match TransferCharacteristics::try_from(transfer).ok()? {
+        TransferCharacteristics::Smpte2084 | TransferCharacteristics::Hlg => return None,
         TransferCharacteristics::Unspecified
         | TransferCharacteristics::Bt709
         | TransferCharacteristics::Bt601
@@ -104,27 +101,44 @@ pub(crate) fn cicp_profile(primaries: u8, transfer: u8) -> Option<Vec<u8>> {
     profile.encode().ok()
 }
 
-const PQ: u8 = 16;
-const HLG: u8 = 18;
+/// An HDR colour space (the PQ or HLG curve) named by CICP code points,
+/// whose samples `hdr_to_srgb` tone maps.
+pub(crate) struct HdrSpace(ColorProfile);
 
-/// Whether CICP transfer code `transfer` is an HDR curve (PQ or HLG), whose
-/// samples `hdr_to_srgb` tone maps.
-pub(crate) fn is_hdr_curve(transfer: u8) -> bool {
-    matches!(transfer, PQ | HLG)
+impl HdrSpace {
+    /// `None` for SDR curves and unknown primaries. Unspecified primaries
+    /// are taken as BT.2020, the only ones BT.2100 uses.
+    pub(crate) fn from_cicp(primaries: u8, transfer: u8) -> Option<HdrSpace> {
+        const UNSPECIFIED: u8 = 2;
+        let transfer = match TransferCharacteristics::try_from(transfer).ok()? {
+            hdr @ (TransferCharacteristics::Smpte2084 | TransferCharacteristics::Hlg) => hdr,
+            _ => return None,
+        };
+        let primaries = match primaries {
+            UNSPECIFIED => CicpColorPrimaries::Bt2020,
+            code => CicpColorPrimaries::try_from(code).ok()?,
+        };
+        Some(HdrSpace(ColorProfile::new_from_cicp(CicpProfile {
+            color_primaries: primaries,
+            transfer_characteristics: transfer,
+            matrix_coefficients: MatrixCoefficients::Bt709,
+            full_range: true,
+        })))
+    }
 }
 
-/// Tone maps HDR samples (`bits` deep, 3 or 4 to a pixel, with the CICP
-/// code points of an HDR curve) to 8-bit sRGB. Content is taken as mastered
-/// to 1000 nits (what libheif 1.15 does not expose, the content light level
-/// box, would say otherwise): those highlights come out at full white and
-/// BT.2408's reference white (203 nits, HLG 75 %) at about three quarters,
-/// while shadows and mid-tones keep their SDR level. Per-channel RGB mapping
-/// keeps every colour in range and grey grey.
+/// Tone maps HDR samples (`bits` deep, 3 or 4 to a pixel) to 8-bit sRGB.
+/// Content is taken as mastered to 1000 nits (what libheif 1.15 does not
+/// expose, the content light level box, would say otherwise): those
+/// highlights come out at full white and BT.2408's reference white (203
+/// nits, HLG 75 %) at about three quarters, while shadows and mid-tones
+/// keep their SDR level. Per-channel RGB mapping keeps every colour in
+/// range and grey grey.
 pub(crate) fn hdr_to_srgb(
     mut samples: Vec<u16>,
     bits: u8,
     channels: usize,
-    (primaries, transfer): (u8, u8),
+    HdrSpace(source): &HdrSpace,
     (width, height): (u32, u32),
 ) -> Result<Pixels, ImagingError> {
     use gainforge::{
@@ -132,16 +146,6 @@ pub(crate) fn hdr_to_srgb(
         ToneMappingMethod,
     };
     let unsupported = |what: String| ImagingError::Corrupt(format!("HDR tone mapping: {what}"));
-    let primaries = CicpColorPrimaries::try_from(primaries)
-        .map_err(|_| unsupported(format!("unknown colour primaries {primaries}")))?;
-    let transfer = TransferCharacteristics::try_from(transfer)
-        .map_err(|_| unsupported(format!("unknown transfer {transfer}")))?;
-    let source = ColorProfile::new_from_cicp(CicpProfile {
-        color_primaries: primaries,
-        transfer_characteristics: transfer,
-        matrix_coefficients: MatrixCoefficients::Bt709,
-        full_range: true,
-    });
     let method = ToneMappingMethod::TunedReinhard(GainHdrMetadata {
         content_max_brightness: 1000.0,
         display_max_brightness: 203.0,
@@ -161,12 +165,12 @@ pub(crate) fn hdr_to_srgb(
     };
     let srgb = ColorProfile::new_srgb();
     let mapper = match (channels, bits) {
-        (3, 10) => gainforge::create_tone_mapper_rgb10(&source, &srgb, method, space),
-        (3, 12) => gainforge::create_tone_mapper_rgb12(&source, &srgb, method, space),
-        (3, _) => gainforge::create_tone_mapper_rgb16(&source, &srgb, method, space),
-        (_, 10) => gainforge::create_tone_mapper_rgba10(&source, &srgb, method, space),
-        (_, 12) => gainforge::create_tone_mapper_rgba12(&source, &srgb, method, space),
-        _ => gainforge::create_tone_mapper_rgba16(&source, &srgb, method, space),
+        (3, 10) => gainforge::create_tone_mapper_rgb10(source, &srgb, method, space),
+        (3, 12) => gainforge::create_tone_mapper_rgb12(source, &srgb, method, space),
+        (3, _) => gainforge::create_tone_mapper_rgb16(source, &srgb, method, space),
+        (_, 10) => gainforge::create_tone_mapper_rgba10(source, &srgb, method, space),
+        (_, 12) => gainforge::create_tone_mapper_rgba12(source, &srgb, method, space),
+        _ => gainforge::create_tone_mapper_rgba16(source, &srgb, method, space),
     }
     .map_err(|e| unsupported(e.to_string()))?;
     let max = (1u32 << bits) - 1;

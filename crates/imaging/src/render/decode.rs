@@ -1,6 +1,6 @@
 //! Decoding to upright sRGB pixels, shrinking on load where the codec can.
 
-use super::color::{cicp_profile, hdr_to_srgb, is_hdr_curve, to_srgb, IccSource, RgbToSrgb};
+use super::color::{cicp_profile, hdr_to_srgb, to_srgb, HdrSpace, IccSource, RgbToSrgb};
 use super::early_jpeg::RowStream;
 use super::{jpeg_decode, turns, Pixels};
 use crate::probe::{check_pixels, guess_format};
@@ -143,13 +143,15 @@ fn decode_other(
         .and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
         .or(decoder.icc_profile().ok().flatten());
     let image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    if let Some(code_points) = code_points.filter(|(_, transfer)| is_hdr_curve(*transfer)) {
+    let hdr =
+        code_points.and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
+    if let Some(hdr) = hdr {
         let (samples, channels) = if image.color().has_alpha() {
             (image.into_rgba16().into_raw(), 4)
         } else {
             (image.into_rgb16().into_raw(), 3)
         };
-        return hdr_to_srgb(samples, 16, channels, code_points, (width, height));
+        return hdr_to_srgb(samples, 16, channels, &hdr, (width, height));
     }
     let alpha = image.color().has_alpha();
     let grey = image.color().channel_count() <= 2;

@@ -11,7 +11,7 @@ mod hashes;
 mod jpeg_decode;
 mod turn;
 
-pub(crate) use color::{cicp_profile, hdr_to_srgb, is_hdr_curve};
+pub(crate) use color::{cicp_profile, hdr_to_srgb, HdrSpace};
 pub use decode::decode_upright;
 use decode::decode_upright_streamed;
 use early_jpeg::EarlyJpeg;
