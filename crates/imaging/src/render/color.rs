@@ -106,17 +106,21 @@ pub(crate) fn cicp_profile(primaries: u8, transfer: u8) -> Option<Vec<u8>> {
 pub(crate) struct HdrSpace(ColorProfile);
 
 impl HdrSpace {
-    /// `None` for SDR curves and unknown primaries. Unspecified primaries
-    /// are taken as BT.2020, the only ones BT.2100 uses.
+    /// `None` for SDR curves, and for primaries HDR photos do not use
+    /// (BT.709, P3 and BT.2020 are taken). Unspecified primaries are taken
+    /// as BT.2020, the only ones BT.2100 names.
     pub(crate) fn from_cicp(primaries: u8, transfer: u8) -> Option<HdrSpace> {
-        const UNSPECIFIED: u8 = 2;
         let transfer = match TransferCharacteristics::try_from(transfer).ok()? {
             hdr @ (TransferCharacteristics::Smpte2084 | TransferCharacteristics::Hlg) => hdr,
             _ => return None,
         };
-        let primaries = match primaries {
-            UNSPECIFIED => CicpColorPrimaries::Bt2020,
-            code => CicpColorPrimaries::try_from(code).ok()?,
+        let primaries = match CicpColorPrimaries::try_from(primaries).ok()? {
+            CicpColorPrimaries::Unspecified => CicpColorPrimaries::Bt2020,
+            known @ (CicpColorPrimaries::Bt709
+            | CicpColorPrimaries::Bt2020
+            | CicpColorPrimaries::Smpte431
+            | CicpColorPrimaries::Smpte432) => known,
+            _ => return None,
         };
         Some(HdrSpace(ColorProfile::new_from_cicp(CicpProfile {
             color_primaries: primaries,
