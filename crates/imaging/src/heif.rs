@@ -7,7 +7,7 @@
 use crate::probe::check_pixels;
 use crate::render::{cicp_profile, hdr_to_srgb, HdrSpace, Pixels};
 use crate::{DecodeLimits, ImagingError};
-use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, Plane, RgbChroma};
+use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, RgbChroma};
 
 /// `image/heic` or `image/avif` if `bytes` is a HEIF-family still image.
 pub(crate) fn media_type(bytes: &[u8]) -> Option<&'static str> {
@@ -54,7 +54,6 @@ pub(crate) fn decode(
     let (_context, handle) = primary(bytes)?;
     check_pixels(handle.width(), handle.height(), limits)?;
     let alpha = handle.has_alpha_channel();
-    let channels = if alpha { 4 } else { 3 };
     let raw_profile = handle.color_profile_raw().map(|profile| profile.data);
     let code_points = handle.color_profile_nclx().map(|nclx| {
         (
@@ -67,31 +66,14 @@ pub(crate) fn decode(
     if let (None, Some(hdr)) = (&raw_profile, hdr) {
         return Ok((decode_hdr(&handle, alpha, &hdr)?, None));
     }
-    let chroma = if alpha {
-        RgbChroma::Rgba
-    } else {
-        RgbChroma::Rgb
-    };
-    let image = handle
-        .decode(ColorSpace::Rgb(chroma), None)
-        .map_err(corrupt)?;
-    let planes = image.planes();
-    let plane = interleaved(planes.interleaved)?;
-    let row = plane.width as usize * channels;
-    let data: Vec<u8> = plane
-        .data
-        .chunks(plane.stride)
-        .take(plane.height as usize)
-        .flat_map(|line| &line[..row])
-        .copied()
-        .collect();
+    let (data, width, height, _) = interleaved_rows(&handle, alpha, false)?;
     let icc = raw_profile.or_else(|| {
         let (primaries, transfer) = code_points?;
         cicp_profile(primaries, transfer)
     });
     let pixels = Pixels {
-        width: plane.width,
-        height: plane.height,
+        width,
+        height,
         alpha,
         data,
     };
@@ -101,31 +83,46 @@ pub(crate) fn decode(
 /// The image decoded at its own depth (10 or 12 bits, in 16-bit words) and
 /// tone mapped to 8-bit sRGB from `space`.
 fn decode_hdr(handle: &ImageHandle, alpha: bool, space: &HdrSpace) -> Result<Pixels, ImagingError> {
-    let chroma = if alpha {
-        RgbChroma::HdrRgbaLe
-    } else {
-        RgbChroma::HdrRgbLe
+    let (bytes, width, height, bits) = interleaved_rows(handle, alpha, true)?;
+    let samples = bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    let channels = if alpha { 4 } else { 3 };
+    hdr_to_srgb(samples, bits, channels, space, (width, height))
+}
+
+/// The image decoded to interleaved RGB(A), 8 bits a sample or, with
+/// `deep`, 16-bit little-endian words at the image's own depth: the rows
+/// without their padding, the width and height, and the depth in bits.
+fn interleaved_rows(
+    handle: &ImageHandle,
+    alpha: bool,
+    deep: bool,
+) -> Result<(Vec<u8>, u32, u32, u8), ImagingError> {
+    let chroma = match (alpha, deep) {
+        (false, false) => RgbChroma::Rgb,
+        (true, false) => RgbChroma::Rgba,
+        (false, true) => RgbChroma::HdrRgbLe,
+        (true, true) => RgbChroma::HdrRgbaLe,
     };
     let image = handle
         .decode(ColorSpace::Rgb(chroma), None)
         .map_err(corrupt)?;
     let planes = image.planes();
-    let plane = interleaved(planes.interleaved)?;
-    let channels = if alpha { 4 } else { 3 };
-    let row_bytes = plane.width as usize * channels * 2;
-    let samples = plane
+    let plane = planes
+        .interleaved
+        .ok_or_else(|| ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into()))?;
+    let samples = plane.width as usize * if alpha { 4 } else { 3 };
+    let row = samples * if deep { 2 } else { 1 };
+    let data = plane
         .data
         .chunks(plane.stride)
         .take(plane.height as usize)
-        .flat_map(|line| line[..row_bytes].chunks_exact(2))
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .flat_map(|line| &line[..row])
+        .copied()
         .collect();
-    let size = (plane.width, plane.height);
-    hdr_to_srgb(samples, plane.bits_per_pixel, channels, space, size)
-}
-
-fn interleaved<T>(plane: Option<Plane<T>>) -> Result<Plane<T>, ImagingError> {
-    plane.ok_or_else(|| ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into()))
+    Ok((data, plane.width, plane.height, plane.bits_per_pixel))
 }
 
 /// The EXIF (as TIFF bytes) and XMP blocks of the primary image.
