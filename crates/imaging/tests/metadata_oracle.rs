@@ -534,3 +534,79 @@ fn camera_names_are_no_caption_in_any_field() {
         Some("Ice lanterns on the Songhua river")
     );
 }
+
+/// The APP1 segments of a JPEG whose contents start with `prefix`, as
+/// (start of the marker, end of the segment).
+fn app1_segments(bytes: &[u8], prefix: &[u8]) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut at = 2;
+    while bytes[at] == 0xFF && bytes[at + 1] != 0xDA {
+        let end = at + 2 + usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if bytes[at + 1] == 0xE1 && bytes[at + 4..].starts_with(prefix) {
+            found.push((at, end));
+        }
+        at = end;
+    }
+    found
+}
+
+#[test]
+fn extended_xmp_split_over_several_segments() {
+    // Over 64 KB of XMP: ExifTool (like Photoshop) moves the largest
+    // properties into an extended packet, in segments of its own.
+    let dir = tempfile::tempdir().unwrap();
+    // Each under Photodesk's 20,000-character cap, 130 KB together: two
+    // are moved, and their packet needs two segments.
+    let caption = "Жителі Києва біля станції метро. 市民在地铁站附近。".repeat(450);
+    let description = format!("-XMP-dc:Description={caption}");
+    let headline = format!(
+        "-XMP-photoshop:Headline={}",
+        "地铁站附近的市民。".repeat(1800)
+    );
+    let extended = format!(
+        "-XMP-iptcCore:ExtDescrAccessibility={}",
+        "Довгий опис натовпу для доступності. "
+            .repeat(500)
+            .trim_end()
+    );
+    let path = tagged(
+        dir.path(),
+        "extended.jpg",
+        &[
+            &description,
+            &headline,
+            &extended,
+            "-XMP-dc:Creator=Олена Коваль",
+            "-XMP-photoshop:Credit=Agency",
+            "-XMP-iptcCore:AltTextAccessibility=People outside a metro station.",
+        ],
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let extension = b"http://ns.adobe.com/xmp/extension/\0";
+    let parts = app1_segments(&bytes, extension);
+    assert!(parts.len() >= 2, "ExifTool split the XMP: {parts:?}");
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(ours.caption.as_deref(), Some(caption.as_str()));
+    assert!(ours.extended_description.is_some());
+    assert_eq!(ours.credit.as_deref(), Some("Agency"));
+
+    // A part missing: ExifTool and Photodesk drop the extended packet and
+    // keep the main one.
+    let (start, end) = parts[1];
+    let mut cut = bytes.clone();
+    cut.drain(start..end);
+    std::fs::write(&path, &cut).unwrap();
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(ours.credit.as_deref(), Some("Agency"));
+    assert_eq!(ours.creator, ["Олена Коваль"]);
+
+    // A packet under another GUID than the main packet names is not read.
+    let mut foreign = bytes.clone();
+    for (start, _) in parts {
+        let guid = start + 4 + extension.len();
+        foreign[guid..guid + 32].copy_from_slice(&[b'0'; 32]);
+    }
+    std::fs::write(&path, &foreign).unwrap();
+    let ours = assert_matches_exiftool(&path);
+    assert_eq!(ours.caption, None);
+}

@@ -184,6 +184,16 @@ fn adobe_cmyk_is_inverted_and_converted_to_srgb() {
     assert_colours_match_reference("cmyk-swop.jpg");
 }
 
+/// JPEG's optional arithmetic coder (`jpegtran -arithmetic`): the same
+/// coefficients as the Huffman-coded twin, so the same pixels.
+#[test]
+fn an_arithmetic_coded_jpeg_decodes_like_its_huffman_twin() {
+    let arithmetic = decode_upright(&fixture("arithmetic.jpg"), LIMITS, 1, None).unwrap();
+    let huffman = decode_upright(&fixture("huffman.jpg"), LIMITS, 1, None).unwrap();
+    assert_eq!((arithmetic.width, arithmetic.height), (96, 64));
+    assert!(arithmetic.data == huffman.data);
+}
+
 /// Display P3 patches in a PNG, checked against the published P3 → sRGB
 /// matrix (both use the sRGB transfer curve). The PNG says P3 with an ICC
 /// profile, or with a cICP chunk (PNG's third edition), which outranks an

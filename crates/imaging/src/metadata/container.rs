@@ -11,9 +11,11 @@ use img_parts::png::Png;
 use img_parts::webp::WebP;
 use img_parts::ImageEXIF;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Read;
 
 const XMP_APP1: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+const XMP_EXTENSION_APP1: &[u8] = b"http://ns.adobe.com/xmp/extension/\0";
 const PHOTOSHOP_APP13: &[u8] = b"Photoshop 3.0\0";
 const PNG_XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp";
 const RESOURCE_IPTC: u16 = 0x0404;
@@ -27,6 +29,9 @@ pub struct Blocks {
     /// MD5 of the IIM as stored by the last XMP-aware writer.
     pub iim_digest: Option<[u8; 16]>,
     pub xmp: Option<String>,
+    /// Extended XMP packets (JPEG only) by GUID, for the main packet's
+    /// `xmpNote:HasExtendedXMP` to pick from.
+    pub xmp_extensions: HashMap<String, String>,
 }
 
 /// Takes `Bytes` so the container parsers share the caller's buffer
@@ -63,6 +68,7 @@ fn jpeg_blocks(jpeg: Jpeg) -> Blocks {
         ..Blocks::default()
     };
     let mut photoshop = Vec::new();
+    let mut extension_parts = Vec::new();
     for segment in jpeg.segments() {
         let contents = segment.contents();
         match segment.marker() {
@@ -74,11 +80,67 @@ fn jpeg_blocks(jpeg: Jpeg) -> Blocks {
             0xED if contents.starts_with(PHOTOSHOP_APP13) => {
                 photoshop.extend_from_slice(&contents[PHOTOSHOP_APP13.len()..]);
             }
+            0xE1 => extension_parts.extend(
+                contents
+                    .strip_prefix(XMP_EXTENSION_APP1)
+                    .and_then(ExtensionPart::read),
+            ),
             _ => {}
         }
     }
     read_photoshop_resources(&photoshop, &mut blocks);
+    blocks.xmp_extensions = assemble_extensions(extension_parts);
     blocks
+}
+
+/// One segment of an extended XMP packet (XMP specification part 3,
+/// 1.1.3.1): a JPEG segment holds at most 64 KB, so writers (ExifTool,
+/// Photoshop) move the largest properties of a bigger packet into a second
+/// one, split over segments that each carry its GUID (32 hex digits), its
+/// full length and this part's offset. No crate reads them.
+struct ExtensionPart<'a> {
+    guid: &'a [u8],
+    full_length: usize,
+    offset: usize,
+    data: &'a [u8],
+}
+
+impl<'a> ExtensionPart<'a> {
+    fn read(contents: &'a [u8]) -> Option<Self> {
+        let (guid, rest) = contents.split_at_checked(32)?;
+        let (full_length, rest) = rest.split_first_chunk::<4>()?;
+        let (offset, data) = rest.split_first_chunk::<4>()?;
+        Some(ExtensionPart {
+            guid,
+            full_length: u32::from_be_bytes(*full_length) as usize,
+            offset: u32::from_be_bytes(*offset) as usize,
+            data,
+        })
+    }
+}
+
+/// The packets whose parts, in offset order, fill their stated length
+/// exactly; one with a part missing, overlapping or left over is dropped.
+/// Memory follows the parts present, never the length a header claims.
+fn assemble_extensions(mut parts: Vec<ExtensionPart>) -> HashMap<String, String> {
+    parts.sort_by_key(|part| (part.guid, part.offset));
+    let mut packets = HashMap::new();
+    for same_packet in parts.chunk_by(|a, b| a.guid == b.guid) {
+        let full_length = same_packet[0].full_length;
+        let mut packet = Vec::new();
+        let fits = same_packet.iter().all(|part| {
+            let fits = part.full_length == full_length && part.offset == packet.len();
+            packet.extend_from_slice(part.data);
+            fits
+        });
+        if fits && packet.len() == full_length {
+            packets.insert(
+                String::from_utf8_lossy(same_packet[0].guid).into_owned(),
+                String::from_utf8_lossy(&packet).into_owned(),
+            );
+        }
+    }
+    packets
 }
 
 /// IIM and its digest from Photoshop image resources, wherever they are kept.
@@ -204,4 +266,53 @@ fn photoshop_resources(mut data: &[u8]) -> Vec<(u16, &[u8])> {
         data = data.get(next..).unwrap_or_default();
     }
     resources
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(guid: &[u8; 32], full_length: u32, offset: u32, data: &[u8]) -> Vec<u8> {
+        let mut contents = guid.to_vec();
+        contents.extend_from_slice(&full_length.to_be_bytes());
+        contents.extend_from_slice(&offset.to_be_bytes());
+        contents.extend_from_slice(data);
+        contents
+    }
+
+    fn assemble(parts: &[Vec<u8>]) -> HashMap<String, String> {
+        assemble_extensions(
+            parts
+                .iter()
+                .filter_map(|p| ExtensionPart::read(p))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn extended_xmp_is_kept_only_when_its_parts_fill_it_exactly() {
+        let a = [b'A'; 32];
+        let b = [b'B'; 32];
+        // Out of order, two packets interleaved.
+        let packets = assemble(&[
+            part(&a, 6, 3, b"def"),
+            part(&b, 2, 0, b"xy"),
+            part(&a, 6, 0, b"abc"),
+        ]);
+        assert_eq!(packets[&"A".repeat(32)], "abcdef");
+        assert_eq!(packets[&"B".repeat(32)], "xy");
+        let refused = [
+            vec![part(&a, 6, 0, b"abc")],                          // a part missing
+            vec![part(&a, 6, 0, b"abcd"), part(&a, 6, 3, b"def")], // overlapping
+            vec![part(&a, 6, 0, b"abc"), part(&a, 6, 0, b"abc")],  // repeated
+            vec![part(&a, 6, 0, b"abc"), part(&a, 7, 3, b"def")],  // lengths disagree
+            vec![part(&a, u32::MAX, 0, b"abc")],                   // claims 4 GB
+            vec![part(&a, 2, 0, b"abc")],                          // longer than stated
+        ];
+        for parts in refused {
+            assert!(assemble(&parts).is_empty());
+        }
+        // Too short to hold the header.
+        assert!(ExtensionPart::read(&[b'A'; 39]).is_none());
+    }
 }

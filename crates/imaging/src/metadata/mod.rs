@@ -95,15 +95,19 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
     };
     let iim = blocks.iim.as_deref().map(Iim::parse);
     problems.extend(iim.iter().flat_map(|iim| iim.problems.iter().cloned()));
+    let mut xmp = readable(
+        blocks.xmp.as_deref().map(Xmp::parse),
+        &mut problems,
+        |err| format!("its XMP metadata is not well-formed XML ({err}), so none of it was read"),
+    );
+    if let Err(err) = xmp.add_extension(&blocks.xmp_extensions) {
+        problems.push(format!(
+            "its extended XMP metadata is not well-formed XML ({err}), so the fields kept there were not read"
+        ));
+    }
     let sources = Sources {
         iim,
-        xmp: readable(
-            blocks.xmp.as_deref().map(Xmp::parse),
-            &mut problems,
-            |err| {
-                format!("its XMP metadata is not well-formed XML ({err}), so none of it was read")
-            },
-        ),
+        xmp,
         xmp_in_sync,
     };
     let x = &sources.xmp;

@@ -12,6 +12,7 @@ pub const TIFF: &str = "http://ns.adobe.com/tiff/1.0/";
 pub const EXIF_EX: &str = "http://cipa.jp/exif/1.0/";
 pub const AUX: &str = "http://ns.adobe.com/exif/1.0/aux/";
 pub const IPTC_EXT: &str = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/";
+const XMP_NOTE: &str = "http://ns.adobe.com/xmp/note/";
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const XML: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -52,6 +53,22 @@ impl Xmp {
             }
         }
         Ok(xmp)
+    }
+
+    /// Adds the properties of the extended packet (JPEG only) that this
+    /// one names by GUID in `xmpNote:HasExtendedXMP`: the writer moved them
+    /// there. Its parser's message if that packet is not well-formed.
+    pub fn add_extension(&mut self, extensions: &HashMap<String, String>) -> Result<(), String> {
+        let Some(extension) = self
+            .first(XMP_NOTE, "HasExtendedXMP")
+            .and_then(|guid| extensions.get(guid))
+        else {
+            return Ok(());
+        };
+        for (key, values) in Xmp::parse(extension)?.values {
+            self.values.entry(key).or_default().extend(values);
+        }
+        Ok(())
     }
 
     fn push(&mut self, ns: &str, name: &str, value: String) {
