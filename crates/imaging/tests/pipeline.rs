@@ -424,6 +424,39 @@ fn hdr_avifs_and_pngs_are_tone_mapped_to_srgb() {
     }
 }
 
+/// Transparency survives in WebP and AVIF (JPEG has none), opaque and
+/// see-through halves alike, and an opaque photo gets no alpha channel.
+#[test]
+fn transparency_is_kept_where_the_format_has_it() {
+    let half_clear = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(120, 80, |x, _| {
+        image::Rgba([200, 40, 10, if x < 60 { 255 } else { 40 }])
+    }));
+    let png = encode(&half_clear, ImageFormat::Png);
+    for format in [RenditionFormat::Webp, RenditionFormat::Avif] {
+        let processed = process(png.clone().into(), LIMITS, &job(&[120], format)).unwrap();
+        let decoded = decode_upright(&processed.renditions[0].bytes, LIMITS, 1, None).unwrap();
+        assert!(decoded.alpha, "{format:?}");
+        let alpha_at = |x: usize| decoded.data[(40 * 120 + x) * 4 + 3];
+        assert_eq!(alpha_at(10), 255, "{format:?}");
+        assert!(
+            alpha_at(110).abs_diff(40) <= 3,
+            "{format:?}: {}",
+            alpha_at(110)
+        );
+    }
+    let opaque = encode(
+        &DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+            64,
+            48,
+            image::Rgba([1, 2, 3, 255]),
+        )),
+        ImageFormat::Png,
+    );
+    let processed = process(opaque.into(), LIMITS, &job(&[64], RenditionFormat::Webp)).unwrap();
+    let webp = &processed.renditions[0].bytes;
+    assert!(!webp.windows(4).any(|w| w == b"ALPH"));
+}
+
 #[test]
 fn ladder_never_upscales_and_every_format_decodes() {
     let photo = encode(
