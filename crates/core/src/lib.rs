@@ -18,7 +18,7 @@ pub use check::CheckReport;
 pub use editing::{SlideChanges, SCHEDULER_PERIOD};
 pub use error::{CoreError, Problem};
 pub use photos::{IngestOutcome, Ingested, PhotoInput, StagedPhoto, INGEST_FORMATS};
-pub use renditions::LATER_FORMATS;
+pub use renditions::{PassReport, LATER_FORMATS};
 
 use migrate::Site;
 use photodesk_config::Config;

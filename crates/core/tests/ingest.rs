@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput};
+use photodesk_imaging::render::{RenditionSpec, PIPELINE_VERSION};
 use photodesk_testkit::{photo_jpeg, TestApp};
 use photodesk_types::RenditionFormat;
 use std::fs::File;
@@ -115,6 +116,75 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
         let err = t.app.rendition(&photo.sha256, bad).await.unwrap_err();
         assert!(err.is_not_found(), "{bad:?}: {err}");
     }
+}
+
+/// A library made by an earlier pipeline version: its renditions keep
+/// being served under their old names while the worker's pass re-makes
+/// every one of them under the current version, once.
+#[tokio::test]
+async fn renditions_of_an_earlier_pipeline_version_are_remade() {
+    let t = TestApp::new().await;
+    let Ingested { photo, .. } = t
+        .app
+        .ingest(input("a.jpg", photo_jpeg(800, 600, 1)))
+        .await
+        .unwrap();
+    t.app.complete_renditions(|_, _| {}).await.unwrap();
+    let current = RenditionSpec::current_version_marker();
+    let earlier = format!("-v{}.", PIPELINE_VERSION - 1);
+    let made = t
+        .app
+        .database()
+        .photo_by_sha256(&photo.sha256)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(made.renditions.len(), 9);
+    // Move every rendition to its earlier-version name, as an older
+    // Photodesk stored it.
+    let mut old = made.renditions.clone();
+    for rendition in &mut old {
+        let bytes = t.app.blobs().get(&rendition.key).await.unwrap();
+        t.app.blobs().delete(&rendition.key).await.unwrap();
+        rendition.key = rendition.key.replace(&current, &earlier);
+        t.app
+            .blobs()
+            .put_if_absent(&rendition.key, bytes)
+            .await
+            .unwrap();
+    }
+    t.app
+        .database()
+        .replace_renditions(&photo.sha256, old.clone())
+        .await
+        .unwrap();
+    let old_name = old[0].key.rsplit('/').next().unwrap().to_owned();
+    assert!(t.app.rendition(&photo.sha256, &old_name).await.is_ok());
+
+    let report = t.app.refresh_stale_renditions(|_, _| {}).await.unwrap();
+    assert_eq!((report.done, report.failed), (1, 0));
+    let remade = t
+        .app
+        .database()
+        .photo_by_sha256(&photo.sha256)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(remade.renditions.len(), 9);
+    assert!(remade.renditions.iter().all(|r| r.key.contains(&current)));
+    for rendition in &remade.renditions {
+        let name = rendition.key.rsplit('/').next().unwrap();
+        let (bytes, _) = t.app.rendition(&photo.sha256, name).await.unwrap();
+        assert_eq!(bytes.len() as u64, rendition.byte_size);
+    }
+    // Pages already out still get the old files; nothing is left to redo.
+    assert!(t.app.rendition(&photo.sha256, &old_name).await.is_ok());
+    let again = t.app.refresh_stale_renditions(|_, _| {}).await.unwrap();
+    assert_eq!((again.done, again.failed), (0, 0));
+    // A version not made yet names nothing.
+    let future = old_name.replace(&earlier, &format!("-v{}.", PIPELINE_VERSION + 1));
+    let err = t.app.rendition(&photo.sha256, &future).await.unwrap_err();
+    assert!(err.is_not_found());
 }
 
 #[tokio::test]

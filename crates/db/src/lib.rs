@@ -111,13 +111,27 @@ pub trait Database: Send + Sync + 'static {
     /// Records a photo (and its renditions) unless its hash is known.
     /// Returns the stored photo and whether this call created it.
     async fn insert_photo(&self, photo: NewPhoto) -> Result<(Photo, bool), DbError>;
-    /// Records renditions made later; ones already recorded are kept.
+    /// Records renditions made later, in place of any recorded for the
+    /// same format and width.
     async fn add_renditions(&self, sha256: &str, renditions: Vec<Rendition>)
         -> Result<(), DbError>;
+    /// Records a photo's renditions in place of all it had, at once.
+    async fn replace_renditions(
+        &self,
+        sha256: &str,
+        renditions: Vec<Rendition>,
+    ) -> Result<(), DbError>;
     /// Photos that have no rendition in `format` yet, oldest first.
     async fn photos_lacking(
         &self,
         format: RenditionFormat,
+        limit: u32,
+    ) -> Result<Vec<Photo>, DbError>;
+    /// Photos with a rendition whose key lacks `current_marker` (made by an
+    /// earlier version of the pipeline), oldest first.
+    async fn photos_with_stale_renditions(
+        &self,
+        current_marker: &str,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;
     /// Every fingerprinted photo's SHA-256 with its fingerprints, to find

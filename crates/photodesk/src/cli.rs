@@ -72,6 +72,8 @@ pub enum Command {
     Export(Export),
     /// Verify the store: referenced blobs present and intact, orphans, database integrity.
     Check(Check),
+    /// Make missing renditions, and re-make those of an earlier Photodesk version (the server does both in the background).
+    Rerender,
     /// Copy the whole site (rows and blobs) to other backends, resumably, then verify the copy.
     MigrateStore(MigrateStore),
     /// Manage the people who edit.

@@ -618,6 +618,83 @@ fn check_finds_missing_damaged_and_orphaned_blobs() {
     assert!(!blobs.join("originals/ff/ff00").exists());
 }
 
+/// Renames every rendition of the site at `data` to the pipeline version
+/// before the current one, files and rows, as an older Photodesk left them.
+fn make_renditions_stale(data: &Path) {
+    use photodesk_db::Database;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", data.join("photodesk.db").display());
+        let db = photodesk_db::SqlDatabase::connect(&url).await.unwrap();
+        for photo in db
+            .photos_with_stale_renditions("-never-", 100)
+            .await
+            .unwrap()
+        {
+            let mut renditions = photo.renditions.clone();
+            for rendition in &mut renditions {
+                let file = data.join("blobs").join(&rendition.key);
+                let (stem, rest) = rendition.key.rsplit_once("-v").unwrap();
+                let (version, extension) = rest.split_once('.').unwrap();
+                let earlier = version.parse::<u32>().unwrap() - 1;
+                rendition.key = format!("{stem}-v{earlier}.{extension}");
+                std::fs::rename(&file, data.join("blobs").join(&rendition.key)).unwrap();
+            }
+            db.replace_renditions(&photo.sha256, renditions)
+                .await
+                .unwrap();
+        }
+        db.close().await;
+    });
+}
+
+#[test]
+fn rerender_remakes_renditions_of_an_earlier_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let photos = dir.path().join("photos");
+    write_photos(&photos, 2);
+    let story = dir.path().join("story.txt");
+    std::fs::write(&story, story_text("Remade", 2)).unwrap();
+    import(&data, &story, &photos).assert().success();
+    let renditions = blob_files(&data, "renditions");
+    make_renditions_stale(&data);
+    photodesk(&data)
+        .arg("rerender")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "renditions re-made for 2 photos, failed 0",
+        ));
+    // The old files stay for pages already out, as orphans.
+    assert_eq!(blob_files(&data, "renditions"), 2 * renditions);
+    photodesk(&data)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "missing 0, damaged 0, orphans {renditions}"
+        )));
+    photodesk(&data)
+        .arg("rerender")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("re-made for 0 photos, failed 0"));
+
+    // An original that no longer decodes: reported, the exit code says so.
+    make_renditions_stale(&data);
+    let original = &walk_files(&data.join("blobs/originals"))[0];
+    std::fs::write(original, b"not a photo").unwrap();
+    photodesk(&data)
+        .arg("rerender")
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("re-made for 1 photos, failed 1"))
+        .stderr(predicate::str::contains(
+            "1 photos could not be re-rendered",
+        ));
+}
+
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {

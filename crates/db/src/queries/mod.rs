@@ -31,6 +31,56 @@ pub struct SqlDatabase {
 }
 
 impl SqlDatabase {
+    /// Records renditions for the photo `sha256` (if it exists), after
+    /// removing all it had when `replace_all`, in one transaction.
+    async fn record_renditions(
+        &self,
+        sha256: &str,
+        renditions: &[Rendition],
+        replace_all: bool,
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(id) = query("SELECT id FROM photos WHERE sha256 = ?")
+            .bind(sha256)
+            .scalar_optional(&mut tx)
+            .await?
+        else {
+            return Ok(());
+        };
+        if replace_all {
+            query("DELETE FROM renditions WHERE photo_id = ?")
+                .bind(id)
+                .execute(&mut tx)
+                .await?;
+        }
+        insert_renditions(&mut tx, id, renditions).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Photos matching `condition` (on `p`, with one `?` for `parameter`),
+    /// oldest first, with their renditions.
+    async fn photos_where(
+        &self,
+        condition: &str,
+        parameter: &str,
+        limit: u32,
+    ) -> Result<Vec<Photo>, DbError> {
+        let rows = query(format!(
+            "SELECT {PHOTO_COLUMNS} FROM photos p WHERE {condition} ORDER BY p.id LIMIT ?"
+        ))
+        .bind(parameter)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut photos = rows
+            .iter()
+            .map(photo_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        attach_renditions(&self.pool, photos.iter_mut()).await?;
+        Ok(photos)
+    }
+
     /// Opens the database a URL names: `sqlite://PATH` (the file and its
     /// folder are created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
@@ -433,17 +483,15 @@ impl Database for SqlDatabase {
         sha256: &str,
         renditions: Vec<Rendition>,
     ) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
-        let Some(id) = query("SELECT id FROM photos WHERE sha256 = ?")
-            .bind(sha256)
-            .scalar_optional(&mut tx)
-            .await?
-        else {
-            return Ok(());
-        };
-        insert_renditions(&mut tx, id, &renditions).await?;
-        tx.commit().await?;
-        Ok(())
+        self.record_renditions(sha256, &renditions, false).await
+    }
+
+    async fn replace_renditions(
+        &self,
+        sha256: &str,
+        renditions: Vec<Rendition>,
+    ) -> Result<(), DbError> {
+        self.record_renditions(sha256, &renditions, true).await
     }
 
     async fn photos_lacking(
@@ -451,21 +499,26 @@ impl Database for SqlDatabase {
         format: RenditionFormat,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
-        let rows = query(format!(
-            "SELECT {PHOTO_COLUMNS} FROM photos p
-             WHERE NOT EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id AND r.format = ?)
-             ORDER BY p.id LIMIT ?"
-        ))
-        .bind(format.to_string())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut photos = rows
-            .iter()
-            .map(photo_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        attach_renditions(&self.pool, photos.iter_mut()).await?;
-        Ok(photos)
+        self.photos_where(
+            "NOT EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id AND r.format = ?)",
+            &format.to_string(),
+            limit,
+        )
+        .await
+    }
+
+    async fn photos_with_stale_renditions(
+        &self,
+        current_marker: &str,
+        limit: u32,
+    ) -> Result<Vec<Photo>, DbError> {
+        self.photos_where(
+            "EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id
+                     AND r.key NOT LIKE ? ESCAPE '\\')",
+            &contains_pattern(current_marker),
+            limit,
+        )
+        .await
     }
 
     async fn fingerprints(&self) -> Result<Vec<(String, Fingerprints)>, DbError> {

@@ -272,6 +272,34 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
         .await
         .unwrap()
         .is_empty());
+
+    // Renditions of an earlier pipeline version are found by what the
+    // current keys contain, and replaced all at once.
+    let stale = db.photos_with_stale_renditions("-v9.", 10).await.unwrap();
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0].renditions.len(), 4);
+    let current = Rendition {
+        key: "renditions/01/320w-q60-v9.avif".into(),
+        ..avif
+    };
+    db.replace_renditions(&photo.sha256, vec![current.clone()])
+        .await
+        .unwrap();
+    let loaded = db.photo_by_sha256(&photo.sha256).await.unwrap().unwrap();
+    assert_eq!(loaded.renditions, [current]);
+    assert!(db
+        .photos_with_stale_renditions("-v9.", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // The marker is literal text: `_` is no wildcard.
+    assert_eq!(
+        db.photos_with_stale_renditions("-v_.", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn a_near_duplicate_names_the_earlier_photo(fixture: Fixture) {

@@ -34,11 +34,13 @@ pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
 /// Only JPEG gets it: every sharing crawler reads JPEG, not all read AVIF.
 pub const SHARING_WIDTH: u32 = 1200;
 
-/// Bumped when what a spec means changes (size, crop, colour), so rendition
-/// keys (and their immutable URLs) change with it. Finer filtering of the
-/// same spec keeps it: a stored rendition stays right under its name, and
-/// nothing re-renders old photos yet.
-pub const PIPELINE_VERSION: u32 = 1;
+/// Bumped when the pixels a spec gives change (size, crop, colour), so
+/// rendition keys (and their immutable URLs) change with it; renditions
+/// of older versions keep being served until the background worker has
+/// made the current ones (`photodesk rerender`). Finer filtering that
+/// changes nothing visible keeps it. Version 2: colour fixes for ICC curves
+/// other than sRGB's, grey profiles, PNG cICP and HDR photos.
+pub const PIPELINE_VERSION: u32 = 2;
 
 /// What to produce: one width in one format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,18 +61,23 @@ impl RenditionSpec {
         }
     }
 
-    /// The file name this spec gets, e.g. `1024w-q82-v1.jpg`: width,
+    /// The file name this spec gets, e.g. `1024w-q82-v2.jpg`: width,
     /// quality and pipeline version, so each spec has its own immutable URL.
     pub fn file_name(&self) -> String {
+        self.file_name_of_version(PIPELINE_VERSION)
+    }
+
+    fn file_name_of_version(&self, version: u32) -> String {
         format!(
-            "{}w-q{}-v{PIPELINE_VERSION}.{}",
+            "{}w-q{}-v{version}.{}",
             self.width,
             self.quality,
             self.format.extension()
         )
     }
 
-    /// Reads a name made by [`RenditionSpec::file_name`] back.
+    /// Reads a name made by [`RenditionSpec::file_name`] back, by this
+    /// pipeline version or an earlier one (still stored until re-rendered).
     pub fn from_file_name(name: &str) -> Option<RenditionSpec> {
         let (stem, extension) = name.rsplit_once('.')?;
         let format = RenditionFormat::parse(extension)?;
@@ -83,8 +90,16 @@ impl RenditionSpec {
             format,
             quality,
         };
-        (parts.next().is_none() && version == PIPELINE_VERSION && spec.file_name() == name)
+        (parts.next().is_none()
+            && (1..=PIPELINE_VERSION).contains(&version)
+            && spec.file_name_of_version(version) == name)
             .then_some(spec)
+    }
+
+    /// What every file name of the current pipeline version contains, and
+    /// no earlier one: how stale renditions are found.
+    pub fn current_version_marker() -> String {
+        format!("-v{PIPELINE_VERSION}.")
     }
 
     /// The standard ladder in one format for a photo `upright_width` wide:

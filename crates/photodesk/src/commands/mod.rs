@@ -12,7 +12,9 @@ mod serve;
 
 use crate::cli::{Cli, Command, Listen, Settings};
 use anyhow::Context;
+use indicatif::ProgressBar;
 use photodesk_config::{Config, RawConfig};
+use photodesk_core::{PassReport, Photodesk};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
@@ -23,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Render(args) => render(&cli.settings, args),
         Command::Export(args) => export::run(config(&cli.settings, None)?, args).await,
         Command::Check(args) => check::run(config(&cli.settings, None)?, args).await,
+        Command::Rerender => rerender(config(&cli.settings, None)?).await,
         Command::MigrateStore(args) => migrate::run(config(&cli.settings, None)?, args).await,
         Command::User(command) => accounts::user(config(&cli.settings, None)?, command).await,
         Command::Token(command) => accounts::token(config(&cli.settings, None)?, command).await,
@@ -45,17 +48,35 @@ fn config(settings: &Settings, listen: Option<&Listen>) -> anyhow::Result<Config
 
 /// Makes the renditions left for later (AVIF) before a command exits, with
 /// a progress bar; the server does the same in the background.
-async fn complete_renditions(app: &photodesk_core::Photodesk) -> anyhow::Result<()> {
+async fn complete_renditions(app: &Photodesk) -> anyhow::Result<()> {
     let bar = ingest::progress_bar(0, "AVIF renditions");
-    let made = app
-        .complete_renditions(|done, remaining| {
-            bar.set_length((done + remaining) as u64);
-            bar.set_position(done as u64);
-        })
-        .await?;
+    let made = app.complete_renditions(show_progress(&bar)).await?;
     bar.finish_and_clear();
     if made > 0 {
         tracing::info!(photos = made, "AVIF renditions made");
     }
     Ok(())
+}
+
+/// `photodesk rerender`: fails if any photo could not be re-made (each is
+/// logged with its reason).
+async fn rerender(config: Config) -> anyhow::Result<()> {
+    let app = Photodesk::open(&config).await?;
+    complete_renditions(&app).await?;
+    let bar = ingest::progress_bar(0, "re-making renditions");
+    let PassReport { done, failed } = app.refresh_stale_renditions(show_progress(&bar)).await?;
+    bar.finish_and_clear();
+    println!("renditions re-made for {done} photos, failed {failed}");
+    if failed > 0 {
+        anyhow::bail!("{failed} photos could not be re-rendered (reasons above)");
+    }
+    Ok(())
+}
+
+/// A progress callback, given (done, remaining), that moves `bar`.
+fn show_progress(bar: &ProgressBar) -> impl Fn(usize, usize) + '_ {
+    move |done, remaining| {
+        bar.set_length((done + remaining) as u64);
+        bar.set_position(done as u64);
+    }
 }
