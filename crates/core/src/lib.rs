@@ -47,6 +47,8 @@ pub struct Photodesk {
     /// a folder of thousands is never all in memory, and the next photos
     /// are read while others decode.
     staging_slots: Arc<Semaphore>,
+    /// Photos whose later renditions failed, with when to try again.
+    retry_later: Arc<renditions::RetryLater>,
 }
 
 impl Photodesk {
@@ -65,6 +67,7 @@ impl Photodesk {
             catalogue: Arc::default(),
             decode_slots: Arc::new(Semaphore::new(cores)),
             staging_slots: Arc::new(Semaphore::new(2 * cores)),
+            retry_later: Arc::default(),
         }
     }
 

@@ -7,7 +7,9 @@ use crate::{CoreError, Photodesk};
 use photodesk_imaging::render::RenditionSpec;
 use photodesk_storage::original_key;
 use photodesk_types::{Photo, RenditionFormat};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Formats [`Photodesk::complete_renditions`] makes for photos lacking them:
 /// AVIF, which ingest leaves for later, and JPEG and WebP too, for photos
@@ -22,6 +24,39 @@ pub const LATER_FORMATS: &[RenditionFormat] = &[
 /// (added by this server, another process or another instance).
 const WORKER_POLL: Duration = Duration::from_secs(15);
 
+/// The longest a photo that failed waits before the worker tries again.
+const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Photos read per query of a pass.
+const BATCH: u32 = 64;
+
+/// Photos whose renditions could not be made, and when to try again: the
+/// wait doubles from one poll period up to a day, so a broken original is
+/// neither retried (and logged) at every poll nor given up for good. Kept
+/// in memory: a restart, or a command, tries every photo again.
+#[derive(Default)]
+pub(crate) struct RetryLater(Mutex<HashMap<String, (u32, Instant)>>);
+
+impl RetryLater {
+    fn is_due(&self, sha256: &str, now: Instant) -> bool {
+        let failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        failures.get(sha256).is_none_or(|&(_, due)| due <= now)
+    }
+
+    fn failed(&self, sha256: &str, now: Instant) {
+        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, due) = failures.entry(sha256.to_owned()).or_insert((0, now));
+        *count += 1;
+        let wait = WORKER_POLL.saturating_mul(1 << (*count).min(16));
+        *due = now + wait.min(LONGEST_RETRY_WAIT);
+    }
+
+    fn succeeded(&self, sha256: &str) {
+        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        failures.remove(sha256);
+    }
+}
+
 /// The photos one pass of the worker goes through, a photo at a time.
 enum Pass {
     /// Photos lacking these formats (one: each has its own query).
@@ -35,24 +70,27 @@ enum Pass {
 pub struct PassReport {
     /// Photos whose renditions were made.
     pub done: usize,
-    /// Photos that failed (logged) and were skipped.
+    /// Photos that failed (each logged), to be tried again later.
     pub failed: usize,
 }
 
 impl Photodesk {
     /// Makes the later formats for every photo lacking them, one photo at a
     /// time (bounded memory; readers keep the other core). Calls `progress`
-    /// with (done, remaining) after each photo; returns how many were done.
-    /// A photo that fails is logged and skipped, never retried in a loop.
+    /// with (done, remaining in the batch) after each photo; returns how many
+    /// were done and failed (a photo lacking two formats counts twice). A photo that fails is logged and tried again only after
+    /// a wait that doubles each time, up to a day.
     pub async fn complete_renditions(
         &self,
         progress: impl Fn(usize, usize),
-    ) -> Result<usize, CoreError> {
-        let mut done = 0;
+    ) -> Result<PassReport, CoreError> {
+        let mut report = PassReport { done: 0, failed: 0 };
         for formats in LATER_FORMATS.chunks(1) {
-            done += self.run_pass(Pass::Lacking(formats), &progress).await?.done;
+            let pass = self.run_pass(Pass::Lacking(formats), &progress).await?;
+            report.done += pass.done;
+            report.failed += pass.failed;
         }
-        Ok(done)
+        Ok(report)
     }
 
     /// Re-makes every rendition of photos that have one from an earlier
@@ -68,42 +106,52 @@ impl Photodesk {
         self.run_pass(Pass::Stale(marker), &progress).await
     }
 
+    /// Goes through the photos `pass` names once, oldest first, by id (a
+    /// photo that fails does not hold up those after it).
     async fn run_pass(
         &self,
         pass: Pass,
         progress: &impl Fn(usize, usize),
     ) -> Result<PassReport, CoreError> {
-        let mut done = 0;
-        let mut skipped = std::collections::HashSet::new();
+        let mut report = PassReport { done: 0, failed: 0 };
+        let mut after = 0;
         loop {
             let batch = match &pass {
-                Pass::Lacking(formats) => self.db.photos_lacking(formats[0], 64).await?,
-                Pass::Stale(marker) => self.db.photos_with_stale_renditions(marker, 64).await?,
+                Pass::Lacking(formats) => self.db.photos_lacking(formats[0], after, BATCH).await?,
+                Pass::Stale(marker) => {
+                    self.db
+                        .photos_with_stale_renditions(marker, after, BATCH)
+                        .await?
+                }
             };
-            let pending: Vec<Photo> = batch
-                .into_iter()
-                .filter(|p| !skipped.contains(&p.sha256))
-                .collect();
-            let Some(photo) = pending.first() else {
+            let Some(last) = batch.last() else {
                 break;
             };
-            let made = match &pass {
-                Pass::Lacking(formats) => self.make_renditions(photo, formats, false).await,
-                Pass::Stale(_) => self.make_renditions(photo, LATER_FORMATS, true).await,
-            };
-            match made {
-                Ok(()) => done += 1,
-                Err(err) => {
-                    tracing::error!(sha256 = %photo.sha256, %err, "could not make renditions");
-                    skipped.insert(photo.sha256.clone());
+            after = last.id;
+            let now = Instant::now();
+            for (at, photo) in batch.iter().enumerate() {
+                if !self.retry_later.is_due(&photo.sha256, now) {
+                    continue;
                 }
+                let made = match &pass {
+                    Pass::Lacking(formats) => self.make_renditions(photo, formats, false).await,
+                    Pass::Stale(_) => self.make_renditions(photo, LATER_FORMATS, true).await,
+                };
+                match made {
+                    Ok(()) => {
+                        report.done += 1;
+                        self.retry_later.succeeded(&photo.sha256);
+                    }
+                    Err(err) => {
+                        tracing::error!(sha256 = %photo.sha256, %err, "could not make renditions");
+                        report.failed += 1;
+                        self.retry_later.failed(&photo.sha256, Instant::now());
+                    }
+                }
+                progress(report.done, batch.len() - at - 1);
             }
-            progress(done, pending.len() - 1);
         }
-        Ok(PassReport {
-            done,
-            failed: skipped.len(),
-        })
+        Ok(report)
     }
 
     /// Makes the photo's renditions in `formats` from its original and
@@ -140,8 +188,10 @@ impl Photodesk {
         tokio::spawn(async move {
             loop {
                 match app.complete_renditions(|_, _| {}).await {
-                    Ok(0) => {}
-                    Ok(done) => tracing::info!(done, "background renditions made"),
+                    Ok(PassReport { done: 0, .. }) => {}
+                    Ok(PassReport { done, .. }) => {
+                        tracing::info!(done, "background renditions made")
+                    }
                     Err(err) => tracing::error!(%err, "background renditions failed"),
                 }
                 match app.refresh_stale_renditions(|_, _| {}).await {

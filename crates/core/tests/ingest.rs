@@ -5,7 +5,7 @@ use bytes::Bytes;
 use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput};
 use photodesk_imaging::render::{RenditionSpec, PIPELINE_VERSION};
 use photodesk_testkit::{photo_jpeg, TestApp};
-use photodesk_types::RenditionFormat;
+use photodesk_types::{Photo, RenditionFormat};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -17,6 +17,16 @@ fn input(name: &str, bytes: Vec<u8>) -> PhotoInput {
         name: name.into(),
         bytes: Bytes::from(bytes),
     }
+}
+
+/// The photo as the database has it now.
+async fn stored(t: &TestApp, sha256: &str) -> Photo {
+    t.app
+        .database()
+        .photo_by_sha256(sha256)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -82,15 +92,10 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
 
     // AVIF comes afterwards, for every photo, once.
     let made = t.app.complete_renditions(|_, _| {}).await.unwrap();
-    assert_eq!(made, 3);
-    assert_eq!(t.app.complete_renditions(|_, _| {}).await.unwrap(), 0);
-    let stored = t
-        .app
-        .database()
-        .photo_by_sha256(&photo.sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!((made.done, made.failed), (3, 0));
+    let again = t.app.complete_renditions(|_, _| {}).await.unwrap();
+    assert_eq!((again.done, again.failed), (0, 0));
+    let stored = stored(&t, &photo.sha256).await;
     let avif: Vec<_> = stored
         .renditions
         .iter()
@@ -118,6 +123,49 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
     }
 }
 
+/// A photo whose AVIF cannot be made (its original damaged in the store)
+/// is reported, does not hold up the photos after it, and is not tried
+/// again at once; the others are done.
+#[tokio::test]
+async fn a_failing_photo_waits_and_holds_up_nothing() {
+    let t = TestApp::new().await;
+    let mut photos = Vec::new();
+    for seed in 1..=3 {
+        let Ingested { photo, .. } = t
+            .app
+            .ingest(input("p.jpg", photo_jpeg(320, 240, seed * 3)))
+            .await
+            .unwrap();
+        photos.push(photo);
+    }
+    let broken = photodesk_storage::original_key(&photos[0].sha256);
+    t.app.blobs().delete(&broken).await.unwrap();
+    t.app
+        .blobs()
+        .put_if_absent(&broken, Bytes::from_static(b"no longer a photo"))
+        .await
+        .unwrap();
+    let progress = std::sync::Mutex::new(Vec::new());
+    let made = t
+        .app
+        .complete_renditions(|done, remaining| progress.lock().unwrap().push((done, remaining)))
+        .await
+        .unwrap();
+    assert_eq!((made.done, made.failed), (2, 1));
+    assert_eq!(*progress.lock().unwrap(), [(0, 2), (1, 1), (2, 0)]);
+    // Not retried at the next poll: nothing is done, nothing fails.
+    let again = t.app.complete_renditions(|_, _| {}).await.unwrap();
+    assert_eq!((again.done, again.failed), (0, 0));
+    for (photo, has_avif) in photos.iter().zip([false, true, true]) {
+        let stored = stored(&t, &photo.sha256).await;
+        let avif = stored
+            .renditions
+            .iter()
+            .any(|r| r.format == RenditionFormat::Avif);
+        assert_eq!(avif, has_avif);
+    }
+}
+
 /// A library made by an earlier pipeline version: its renditions keep
 /// being served under their old names while the worker's pass re-makes
 /// every one of them under the current version, once.
@@ -132,13 +180,7 @@ async fn renditions_of_an_earlier_pipeline_version_are_remade() {
     t.app.complete_renditions(|_, _| {}).await.unwrap();
     let current = RenditionSpec::current_version_marker();
     let earlier = format!("-v{}.", PIPELINE_VERSION - 1);
-    let made = t
-        .app
-        .database()
-        .photo_by_sha256(&photo.sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    let made = stored(&t, &photo.sha256).await;
     assert_eq!(made.renditions.len(), 9);
     // Move every rendition to its earlier-version name, as an older
     // Photodesk stored it.
@@ -163,13 +205,7 @@ async fn renditions_of_an_earlier_pipeline_version_are_remade() {
 
     let report = t.app.refresh_stale_renditions(|_, _| {}).await.unwrap();
     assert_eq!((report.done, report.failed), (1, 0));
-    let remade = t
-        .app
-        .database()
-        .photo_by_sha256(&photo.sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    let remade = stored(&t, &photo.sha256).await;
     assert_eq!(remade.renditions.len(), 9);
     assert!(remade.renditions.iter().all(|r| r.key.contains(&current)));
     for rendition in &remade.renditions {
@@ -237,13 +273,7 @@ async fn photos_stored_without_renditions_get_them_all_later() {
     t.app.database().insert_photo(old.clone()).await.unwrap();
 
     t.app.complete_renditions(|_, _| {}).await.unwrap();
-    let upgraded = t
-        .app
-        .database()
-        .photo_by_sha256(&old.sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    let upgraded = stored(&t, &old.sha256).await;
     let mut formats: Vec<String> = upgraded
         .renditions
         .iter()

@@ -121,17 +121,20 @@ pub trait Database: Send + Sync + 'static {
         sha256: &str,
         renditions: Vec<Rendition>,
     ) -> Result<(), DbError>;
-    /// Photos that have no rendition in `format` yet, oldest first.
+    /// Photos that have no rendition in `format` yet, oldest first, from
+    /// the first with an id above `after` (a cursor: 0 starts).
     async fn photos_lacking(
         &self,
         format: RenditionFormat,
+        after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;
     /// Photos with a rendition whose key lacks `current_marker` (made by an
-    /// earlier version of the pipeline), oldest first.
+    /// earlier version of the pipeline), like [`Database::photos_lacking`].
     async fn photos_with_stale_renditions(
         &self,
         current_marker: &str,
+        after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;
     /// Every fingerprinted photo's SHA-256 with its fingerprints, to find

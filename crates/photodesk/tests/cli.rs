@@ -627,7 +627,7 @@ fn make_renditions_stale(data: &Path) {
         let url = format!("sqlite://{}", data.join("photodesk.db").display());
         let db = photodesk_db::SqlDatabase::connect(&url).await.unwrap();
         for photo in db
-            .photos_with_stale_renditions("-never-", 100)
+            .photos_with_stale_renditions("-never-", 0, 100)
             .await
             .unwrap()
         {

@@ -58,18 +58,21 @@ impl SqlDatabase {
         Ok(())
     }
 
-    /// Photos matching `condition` (on `p`, with one `?` for `parameter`),
-    /// oldest first, with their renditions.
+    /// Photos matching `condition` (on `p`, with one `?` for `parameter`)
+    /// with ids above `after`, oldest first, with their renditions.
     async fn photos_where(
         &self,
         condition: &str,
         parameter: &str,
+        after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
         let rows = query(format!(
-            "SELECT {PHOTO_COLUMNS} FROM photos p WHERE {condition} ORDER BY p.id LIMIT ?"
+            "SELECT {PHOTO_COLUMNS} FROM photos p WHERE {condition} AND p.id > ?
+             ORDER BY p.id LIMIT ?"
         ))
         .bind(parameter)
+        .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -497,11 +500,13 @@ impl Database for SqlDatabase {
     async fn photos_lacking(
         &self,
         format: RenditionFormat,
+        after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
         self.photos_where(
             "NOT EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id AND r.format = ?)",
             &format.to_string(),
+            after,
             limit,
         )
         .await
@@ -510,12 +515,14 @@ impl Database for SqlDatabase {
     async fn photos_with_stale_renditions(
         &self,
         current_marker: &str,
+        after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
         self.photos_where(
             "EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id
                      AND r.key NOT LIKE ? ESCAPE '\\')",
             &contains_pattern(current_marker),
+            after,
             limit,
         )
         .await

@@ -247,7 +247,7 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     assert!(!created);
     assert_eq!(again.id, photo.id);
     assert_eq!(
-        db.photos_lacking(RenditionFormat::Avif, 10)
+        db.photos_lacking(RenditionFormat::Avif, 0, 10)
             .await
             .unwrap()
             .len(),
@@ -268,16 +268,25 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     assert_eq!(loaded.renditions.len(), 4);
     assert!(loaded.renditions.contains(&avif));
     assert!(db
-        .photos_lacking(RenditionFormat::Avif, 10)
+        .photos_lacking(RenditionFormat::Avif, 0, 10)
         .await
         .unwrap()
         .is_empty());
 
     // Renditions of an earlier pipeline version are found by what the
     // current keys contain, and replaced all at once.
-    let stale = db.photos_with_stale_renditions("-v9.", 10).await.unwrap();
+    let stale = db
+        .photos_with_stale_renditions("-v9.", 0, 10)
+        .await
+        .unwrap();
     assert_eq!(stale.len(), 1);
     assert_eq!(stale[0].renditions.len(), 4);
+    // A cursor past the photo's id finds no more.
+    assert!(db
+        .photos_with_stale_renditions("-v9.", stale[0].id, 10)
+        .await
+        .unwrap()
+        .is_empty());
     let current = Rendition {
         key: "renditions/01/320w-q60-v9.avif".into(),
         ..avif
@@ -288,13 +297,13 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     let loaded = db.photo_by_sha256(&photo.sha256).await.unwrap().unwrap();
     assert_eq!(loaded.renditions, [current]);
     assert!(db
-        .photos_with_stale_renditions("-v9.", 10)
+        .photos_with_stale_renditions("-v9.", 0, 10)
         .await
         .unwrap()
         .is_empty());
     // The marker is literal text: `_` is no wildcard.
     assert_eq!(
-        db.photos_with_stale_renditions("-v_.", 10)
+        db.photos_with_stale_renditions("-v_.", 0, 10)
             .await
             .unwrap()
             .len(),

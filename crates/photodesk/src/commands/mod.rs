@@ -47,25 +47,27 @@ fn config(settings: &Settings, listen: Option<&Listen>) -> anyhow::Result<Config
 }
 
 /// Makes the renditions left for later (AVIF) before a command exits, with
-/// a progress bar; the server does the same in the background.
-async fn complete_renditions(app: &Photodesk) -> anyhow::Result<()> {
+/// a progress bar; the server does the same in the background. Failures
+/// are logged, each with its reason.
+async fn complete_renditions(app: &Photodesk) -> anyhow::Result<PassReport> {
     let bar = ingest::progress_bar(0, "AVIF renditions");
-    let made = app.complete_renditions(show_progress(&bar)).await?;
+    let report = app.complete_renditions(show_progress(&bar)).await?;
     bar.finish_and_clear();
-    if made > 0 {
-        tracing::info!(photos = made, "AVIF renditions made");
+    if report.done > 0 {
+        tracing::info!(photos = report.done, "AVIF renditions made");
     }
-    Ok(())
+    Ok(report)
 }
 
 /// `photodesk rerender`: fails if any photo could not be re-made (each is
 /// logged with its reason).
 async fn rerender(config: Config) -> anyhow::Result<()> {
     let app = Photodesk::open(&config).await?;
-    complete_renditions(&app).await?;
+    let missing = complete_renditions(&app).await?;
     let bar = ingest::progress_bar(0, "re-making renditions");
     let PassReport { done, failed } = app.refresh_stale_renditions(show_progress(&bar)).await?;
     bar.finish_and_clear();
+    let failed = failed + missing.failed;
     println!("renditions re-made for {done} photos, failed {failed}");
     if failed > 0 {
         anyhow::bail!("{failed} photos could not be re-rendered (reasons above)");
