@@ -77,9 +77,10 @@ pub struct PassReport {
 impl Photodesk {
     /// Makes the later formats for every photo lacking them, one photo at a
     /// time (bounded memory; readers keep the other core). Calls `progress`
-    /// with (done, remaining in the batch) after each photo; returns how many
-    /// were done and failed (a photo lacking two formats counts twice). A photo that fails is logged and tried again only after
-    /// a wait that doubles each time, up to a day.
+    /// with (done, remaining in the batch) after each photo; returns how
+    /// many were done and failed (a photo lacking two formats counts twice).
+    /// A photo that fails is logged and tried again only after a wait that
+    /// doubles each time, up to a day.
     pub async fn complete_renditions(
         &self,
         progress: impl Fn(usize, usize),
