@@ -19,6 +19,11 @@ fn input(name: &str, bytes: Vec<u8>) -> PhotoInput {
     }
 }
 
+/// Ingests a JPEG that must be accepted; returns the stored photo.
+async fn added(t: &TestApp, jpeg: Vec<u8>) -> Photo {
+    t.app.ingest(input("a.jpg", jpeg)).await.unwrap().photo
+}
+
 /// The photo as the database has it now.
 async fn stored(t: &TestApp, sha256: &str) -> Photo {
     t.app
@@ -131,12 +136,7 @@ async fn a_failing_photo_waits_and_holds_up_nothing() {
     let t = TestApp::new().await;
     let mut photos = Vec::new();
     for seed in 1..=3 {
-        let Ingested { photo, .. } = t
-            .app
-            .ingest(input("p.jpg", photo_jpeg(320, 240, seed * 3)))
-            .await
-            .unwrap();
-        photos.push(photo);
+        photos.push(added(&t, photo_jpeg(320, 240, seed * 3)).await);
     }
     let broken = photodesk_storage::original_key(&photos[0].sha256);
     t.app.blobs().delete(&broken).await.unwrap();
@@ -172,11 +172,7 @@ async fn a_failing_photo_waits_and_holds_up_nothing() {
 #[tokio::test]
 async fn renditions_of_an_earlier_pipeline_version_are_remade() {
     let t = TestApp::new().await;
-    let Ingested { photo, .. } = t
-        .app
-        .ingest(input("a.jpg", photo_jpeg(800, 600, 1)))
-        .await
-        .unwrap();
+    let photo = added(&t, photo_jpeg(800, 600, 1)).await;
     t.app.complete_renditions(|_, _| {}).await.unwrap();
     let current = RenditionSpec::current_version_marker();
     let earlier = format!("-v{}.", PIPELINE_VERSION - 1);
@@ -247,11 +243,7 @@ async fn hostile_files_are_refused_and_leave_nothing_behind() {
 async fn photos_stored_without_renditions_get_them_all_later() {
     // A photo recorded by an older version: original and row, no renditions.
     let t = TestApp::new().await;
-    let Ingested { photo, .. } = t
-        .app
-        .ingest(input("a.jpg", photo_jpeg(500, 300, 3)))
-        .await
-        .unwrap();
+    let photo = added(&t, photo_jpeg(500, 300, 3)).await;
     let old = photodesk_db::NewPhoto {
         sha256: "ab".repeat(32),
         media_type: photo.media_type.clone(),

@@ -24,6 +24,16 @@ fn import(data_dir: &Path, story: &Path, photos: &Path) -> Command {
     cmd
 }
 
+/// A site in `dir/data` on the default backends, with one draft story of
+/// `slides` generated photos imported; returns its data dir.
+fn imported_site(dir: &Path, headline: &str, slides: usize) -> std::path::PathBuf {
+    let (data, photos, story) = (dir.join("data"), dir.join("photos"), dir.join("story.txt"));
+    write_photos(&photos, slides);
+    std::fs::write(&story, story_text(headline, slides)).unwrap();
+    import(&data, &story, &photos).assert().success();
+    data
+}
+
 /// Files under a folder of the blob store (`originals`, `renditions`).
 fn blob_files(data_dir: &Path, kind: &str) -> usize {
     fn walk(dir: &Path) -> usize {
@@ -579,12 +589,7 @@ fn users_and_tokens_are_managed_from_the_command_line() {
 #[test]
 fn check_finds_missing_damaged_and_orphaned_blobs() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let photos = dir.path().join("photos");
-    write_photos(&photos, 2);
-    let story = dir.path().join("story.txt");
-    std::fs::write(&story, story_text("Checked", 2)).unwrap();
-    import(&data, &story, &photos).assert().success();
+    let data = imported_site(dir.path(), "Checked", 2);
     photodesk(&data)
         .arg("check")
         .assert()
@@ -626,6 +631,7 @@ fn make_renditions_stale(data: &Path) {
     runtime.block_on(async {
         let url = format!("sqlite://{}", data.join("photodesk.db").display());
         let db = photodesk_db::SqlDatabase::connect(&url).await.unwrap();
+        // A marker no key contains: every photo with renditions.
         for photo in db
             .photos_with_stale_renditions("-never-", 0, 100)
             .await
@@ -651,12 +657,7 @@ fn make_renditions_stale(data: &Path) {
 #[test]
 fn rerender_remakes_renditions_of_an_earlier_version() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let photos = dir.path().join("photos");
-    write_photos(&photos, 2);
-    let story = dir.path().join("story.txt");
-    std::fs::write(&story, story_text("Remade", 2)).unwrap();
-    import(&data, &story, &photos).assert().success();
+    let data = imported_site(dir.path(), "Remade", 2);
     let renditions = blob_files(&data, "renditions");
     make_renditions_stale(&data);
     photodesk(&data)
