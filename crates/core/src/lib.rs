@@ -49,6 +49,8 @@ pub struct Photodesk {
     staging_slots: Arc<Semaphore>,
     /// Photos whose later renditions failed, with when to try again.
     retry_later: Arc<renditions::RetryLater>,
+    /// This process's name in photo leases (see `Database::lease_photo`).
+    lease_holder: Arc<str>,
 }
 
 impl Photodesk {
@@ -68,6 +70,7 @@ impl Photodesk {
             decode_slots: Arc::new(Semaphore::new(cores)),
             staging_slots: Arc::new(Semaphore::new(2 * cores)),
             retry_later: Arc::default(),
+            lease_holder: renditions::lease_holder().into(),
         }
     }
 

@@ -6,8 +6,9 @@
 use crate::{CoreError, Photodesk};
 use photodesk_imaging::render::RenditionSpec;
 use photodesk_storage::original_key;
-use photodesk_types::{Photo, RenditionFormat};
+use photodesk_types::{Photo, PhotoId, RenditionFormat};
 use std::collections::HashMap;
+use std::ops::AddAssign;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,21 @@ const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Photos read per query of a pass.
 const BATCH: u32 = 64;
+
+/// How long a photo stays leased to the process making its renditions:
+/// far longer than any photo takes, and how long the other instances wait
+/// before taking over from a process that died holding it.
+const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// A name for this process in photo leases: unique, and telling which
+/// process it is in the database (its id, then random characters).
+pub(crate) fn lease_holder() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        &crate::accounts::random_secret()[..12]
+    )
+}
 
 /// Photos whose renditions could not be made, and when to try again: the
 /// wait doubles from one poll period up to a day, so a broken original is
@@ -65,13 +81,53 @@ enum Pass {
     Stale(String),
 }
 
+impl Pass {
+    /// Up to `limit` photos in need, with ids above `after`, oldest first.
+    async fn photos(
+        &self,
+        app: &Photodesk,
+        after: PhotoId,
+        limit: u32,
+    ) -> Result<Vec<Photo>, CoreError> {
+        Ok(match self {
+            Pass::Lacking(formats) => app.db.photos_lacking(formats[0], after, limit).await?,
+            Pass::Stale(marker) => {
+                app.db
+                    .photos_with_stale_renditions(marker, after, limit)
+                    .await?
+            }
+        })
+    }
+}
+
+/// What leasing a photo came to.
+enum Lease {
+    /// This process has it, as the database has it now.
+    Taken(Box<Photo>),
+    /// Another process is making its renditions.
+    HeldElsewhere,
+    /// Another process made them since the photo was read.
+    NoLongerNeeded,
+}
+
 /// What a pass over the library did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PassReport {
     /// Photos whose renditions were made.
     pub done: usize,
     /// Photos that failed (each logged), to be tried again later.
     pub failed: usize,
+    /// Photos left to another process that was making their renditions
+    /// (another instance, or a command beside the server).
+    pub elsewhere: usize,
+}
+
+impl AddAssign for PassReport {
+    fn add_assign(&mut self, other: PassReport) {
+        self.done += other.done;
+        self.failed += other.failed;
+        self.elsewhere += other.elsewhere;
+    }
 }
 
 impl Photodesk {
@@ -85,11 +141,9 @@ impl Photodesk {
         &self,
         progress: impl Fn(usize, usize),
     ) -> Result<PassReport, CoreError> {
-        let mut report = PassReport { done: 0, failed: 0 };
+        let mut report = PassReport::default();
         for formats in LATER_FORMATS.chunks(1) {
-            let pass = self.run_pass(Pass::Lacking(formats), &progress).await?;
-            report.done += pass.done;
-            report.failed += pass.failed;
+            report += self.run_pass(Pass::Lacking(formats), &progress).await?;
         }
         Ok(report)
     }
@@ -108,23 +162,17 @@ impl Photodesk {
     }
 
     /// Goes through the photos `pass` names once, oldest first, by id (a
-    /// photo that fails does not hold up those after it).
+    /// photo that fails does not hold up those after it). Each photo is
+    /// leased first, so processes sharing the database make it once.
     async fn run_pass(
         &self,
         pass: Pass,
         progress: &impl Fn(usize, usize),
     ) -> Result<PassReport, CoreError> {
-        let mut report = PassReport { done: 0, failed: 0 };
+        let mut report = PassReport::default();
         let mut after = 0;
         loop {
-            let batch = match &pass {
-                Pass::Lacking(formats) => self.db.photos_lacking(formats[0], after, BATCH).await?,
-                Pass::Stale(marker) => {
-                    self.db
-                        .photos_with_stale_renditions(marker, after, BATCH)
-                        .await?
-                }
-            };
+            let batch = pass.photos(self, after, BATCH).await?;
             let Some(last) = batch.last() else {
                 break;
             };
@@ -134,16 +182,34 @@ impl Photodesk {
                 if !self.retry_later.is_due(&photo.sha256, now) {
                     continue;
                 }
-                let made = match &pass {
-                    Pass::Lacking(formats) => self.make_renditions(photo, formats, false).await,
-                    Pass::Stale(_) => self.make_renditions(photo, LATER_FORMATS, true).await,
+                let made = match self.lease(&pass, photo).await? {
+                    Lease::HeldElsewhere => {
+                        report.elsewhere += 1;
+                        None
+                    }
+                    Lease::NoLongerNeeded => None,
+                    Lease::Taken(photo) => {
+                        let made = match &pass {
+                            Pass::Lacking(formats) => {
+                                self.make_renditions(&photo, formats, false).await
+                            }
+                            Pass::Stale(_) => {
+                                self.make_renditions(&photo, LATER_FORMATS, true).await
+                            }
+                        };
+                        self.db
+                            .end_photo_lease(photo.id, &self.lease_holder)
+                            .await?;
+                        Some(made)
+                    }
                 };
                 match made {
-                    Ok(()) => {
+                    None => {}
+                    Some(Ok(())) => {
                         report.done += 1;
                         self.retry_later.succeeded(&photo.sha256);
                     }
-                    Err(err) => {
+                    Some(Err(err)) => {
                         tracing::error!(sha256 = %photo.sha256, %err, "could not make renditions");
                         report.failed += 1;
                         self.retry_later.failed(&photo.sha256, Instant::now());
@@ -153,6 +219,32 @@ impl Photodesk {
             }
         }
         Ok(report)
+    }
+
+    /// Leases `photo` to this process and reads it again, since another
+    /// process may have made its renditions after the batch was read.
+    async fn lease(&self, pass: &Pass, photo: &Photo) -> Result<Lease, CoreError> {
+        let now = chrono::Utc::now();
+        let until = now + LEASE;
+        if !self
+            .db
+            .lease_photo(photo.id, &self.lease_holder, now, until)
+            .await?
+        {
+            return Ok(Lease::HeldElsewhere);
+        }
+        let fresh = pass.photos(self, photo.id - 1, 1).await;
+        match fresh {
+            Ok(mut fresh) if fresh.first().is_some_and(|p| p.id == photo.id) => {
+                Ok(Lease::Taken(Box::new(fresh.remove(0))))
+            }
+            fresh => {
+                self.db
+                    .end_photo_lease(photo.id, &self.lease_holder)
+                    .await?;
+                fresh.map(|_| Lease::NoLongerNeeded)
+            }
+        }
     }
 
     /// Makes the photo's renditions in `formats` from its original and

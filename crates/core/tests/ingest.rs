@@ -2,7 +2,7 @@
 //! duplicates, near-duplicates, later (AVIF) renditions, hostile files.
 
 use bytes::Bytes;
-use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput};
+use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput, Photodesk};
 use photodesk_imaging::render::{RenditionSpec, PIPELINE_VERSION};
 use photodesk_testkit::{photo_jpeg, TestApp};
 use photodesk_types::{Photo, RenditionFormat};
@@ -156,14 +156,65 @@ async fn a_failing_photo_waits_and_holds_up_nothing() {
     // Not retried at the next poll: nothing is done, nothing fails.
     let again = t.app.complete_renditions(|_, _| {}).await.unwrap();
     assert_eq!((again.done, again.failed), (0, 0));
-    for (photo, has_avif) in photos.iter().zip([false, true, true]) {
-        let stored = stored(&t, &photo.sha256).await;
-        let avif = stored
-            .renditions
-            .iter()
-            .any(|r| r.format == RenditionFormat::Avif);
-        assert_eq!(avif, has_avif);
+    for (photo, made) in photos.iter().zip([false, true, true]) {
+        assert_eq!(has_avif(&stored(&t, &photo.sha256).await), made);
     }
+}
+
+/// Instances sharing the database and the store (as several servers do)
+/// make each photo's later renditions once between them, and leave a photo
+/// to the process that holds it.
+#[tokio::test]
+async fn instances_make_each_photo_once_between_them() {
+    let t = TestApp::new().await;
+    let other = Photodesk::open(&t.config).await.unwrap();
+    let mut photos = Vec::new();
+    for seed in 1..=4 {
+        photos.push(added(&t, photo_jpeg(320, 240, seed * 5)).await);
+    }
+    // The first photo is held by a process that is still at it.
+    let now = chrono::Utc::now();
+    let db = t.app.database();
+    assert!(db
+        .lease_photo(
+            photos[0].id,
+            "busy",
+            now,
+            now + chrono::TimeDelta::minutes(1)
+        )
+        .await
+        .unwrap());
+    let (a, b) = tokio::join!(
+        t.app.complete_renditions(|_, _| {}),
+        other.complete_renditions(|_, _| {})
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        (a.done + b.done, a.failed + b.failed),
+        (3, 0),
+        "{a:?} {b:?}"
+    );
+    // Each left the held photo alone (and maybe one the other was making).
+    assert!(a.elsewhere >= 1 && b.elsewhere >= 1, "{a:?} {b:?}");
+    assert!(!has_avif(&stored(&t, &photos[0].sha256).await));
+    // Once it lets go, the photo is made, once.
+    db.end_photo_lease(photos[0].id, "busy").await.unwrap();
+    let (a, b) = tokio::join!(
+        t.app.complete_renditions(|_, _| {}),
+        other.complete_renditions(|_, _| {})
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.done + b.done, 1, "{a:?} {b:?}");
+    for photo in &photos {
+        assert!(has_avif(&stored(&t, &photo.sha256).await));
+    }
+}
+
+fn has_avif(photo: &Photo) -> bool {
+    photo
+        .renditions
+        .iter()
+        .any(|r| r.format == RenditionFormat::Avif)
 }
 
 /// A library made by an earlier pipeline version: its renditions keep

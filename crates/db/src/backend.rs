@@ -40,9 +40,14 @@ impl Pool {
         }
     }
 
+    /// Begins a transaction that writes (every one here does). On SQLite it
+    /// takes the write lock at once: a deferred transaction that read first
+    /// fails with "database is locked", without waiting, if another
+    /// connection (another process, or this pool's) wrote meanwhile, while
+    /// an immediate one waits its turn under the busy timeout.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         Ok(match self {
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

@@ -137,6 +137,19 @@ pub trait Database: Send + Sync + 'static {
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;
+    /// Leases the photo to `holder` until `until`, unless another holder's
+    /// lease on it runs past `now`; true if `holder` now has it. Processes
+    /// sharing the database take a photo this way before making its
+    /// renditions, so each photo's are made once.
+    async fn lease_photo(
+        &self,
+        id: PhotoId,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, DbError>;
+    /// Ends `holder`'s lease on the photo (another holder's stays).
+    async fn end_photo_lease(&self, id: PhotoId, holder: &str) -> Result<(), DbError>;
     /// Every fingerprinted photo's SHA-256 with its fingerprints, to find
     /// near-duplicates (an empty placeholder where none was recorded).
     async fn fingerprints(&self) -> Result<Vec<(String, Fingerprints)>, DbError>;

@@ -629,8 +629,7 @@ fn make_renditions_stale(data: &Path) {
     use photodesk_db::Database;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let url = format!("sqlite://{}", data.join("photodesk.db").display());
-        let db = photodesk_db::SqlDatabase::connect(&url).await.unwrap();
+        let db = site_database(data).await;
         // A marker no key contains: every photo with renditions.
         for photo in db
             .photos_with_stale_renditions("-never-", 0, 100)
@@ -654,12 +653,37 @@ fn make_renditions_stale(data: &Path) {
     });
 }
 
+/// Leases the first photo to another process, as if it were making its
+/// renditions, for `time`.
+fn hold_first_photo(data: &Path, time: chrono::TimeDelta) {
+    use photodesk_db::Database;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = site_database(data).await;
+        let photo = db.photo_by_id(1).await.unwrap().unwrap();
+        let now = chrono::Utc::now();
+        assert!(db
+            .lease_photo(photo.id, "another", now, now + time)
+            .await
+            .unwrap());
+        db.close().await;
+    });
+}
+
+async fn site_database(data: &Path) -> photodesk_db::SqlDatabase {
+    let url = format!("sqlite://{}", data.join("photodesk.db").display());
+    photodesk_db::SqlDatabase::connect(&url).await.unwrap()
+}
+
 #[test]
 fn rerender_remakes_renditions_of_an_earlier_version() {
     let dir = tempfile::tempdir().unwrap();
     let data = imported_site(dir.path(), "Remade", 2);
     let renditions = blob_files(&data, "renditions");
     make_renditions_stale(&data);
+    // A process that died holding a photo: the command waits for its lease
+    // to run out, then does that photo too.
+    hold_first_photo(&data, chrono::TimeDelta::seconds(2));
     photodesk(&data)
         .arg("rerender")
         .assert()

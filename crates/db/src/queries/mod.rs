@@ -528,6 +528,39 @@ impl Database for SqlDatabase {
         .await
     }
 
+    async fn lease_photo(
+        &self,
+        id: PhotoId,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
+        // One statement, so two processes racing for a photo cannot both
+        // win: PostgreSQL re-checks the WHERE on the row the other wrote.
+        let taken = query(
+            "INSERT INTO photo_leases (photo_id, holder, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (photo_id) DO UPDATE SET
+               holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE photo_leases.expires_at <= ? OR photo_leases.holder = excluded.holder",
+        )
+        .bind(id)
+        .bind(holder)
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(taken == 1)
+    }
+
+    async fn end_photo_lease(&self, id: PhotoId, holder: &str) -> Result<(), DbError> {
+        query("DELETE FROM photo_leases WHERE photo_id = ? AND holder = ?")
+            .bind(id)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn fingerprints(&self) -> Result<Vec<(String, Fingerprints)>, DbError> {
         query(
             "SELECT sha256, perceptual_hash, COALESCE(placeholder, '') AS placeholder

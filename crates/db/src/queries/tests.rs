@@ -589,6 +589,92 @@ async fn attempts_are_counted_per_key_and_window(fixture: Fixture) {
     assert_eq!(db.count_attempt("a", later, minute).await.unwrap(), 1);
 }
 
+async fn a_photo_is_leased_to_one_holder_at_a_time(fixture: Fixture) {
+    let db = fixture.open().await;
+    let other = fixture.open().await;
+    let (first, _) = db.insert_photo(photo(1)).await.unwrap();
+    let (second, _) = db.insert_photo(photo(2)).await.unwrap();
+    let now = Utc::now();
+    let minute = chrono::Duration::minutes(1);
+    assert!(db
+        .lease_photo(first.id, "a", now, now + minute)
+        .await
+        .unwrap());
+    // Held: another holder is refused, on another connection too, while
+    // the holder may renew; other photos are free.
+    assert!(!other
+        .lease_photo(first.id, "b", now, now + minute)
+        .await
+        .unwrap());
+    assert!(db
+        .lease_photo(first.id, "a", now, now + minute)
+        .await
+        .unwrap());
+    assert!(other
+        .lease_photo(second.id, "b", now, now + minute)
+        .await
+        .unwrap());
+    // Only the holder ends it.
+    other.end_photo_lease(first.id, "b").await.unwrap();
+    assert!(!other
+        .lease_photo(first.id, "b", now, now + minute)
+        .await
+        .unwrap());
+    db.end_photo_lease(first.id, "a").await.unwrap();
+    assert!(other
+        .lease_photo(first.id, "b", now, now + minute)
+        .await
+        .unwrap());
+    // A lease that ran out (its holder died) is taken over.
+    let later = now + minute;
+    assert!(db
+        .lease_photo(first.id, "a", later, later + minute)
+        .await
+        .unwrap());
+    // Two racing for a free photo: exactly one wins.
+    db.end_photo_lease(first.id, "a").await.unwrap();
+    let (x, y) = tokio::join!(
+        db.lease_photo(first.id, "a", later, later + minute),
+        other.lease_photo(first.id, "b", later, later + minute)
+    );
+    assert!(x.unwrap() ^ y.unwrap());
+}
+
+/// Writes from several connections at once (two instances, or one pool's
+/// connections) each wait their turn: none fails with "database is locked".
+async fn concurrent_writers_wait_their_turn(fixture: Fixture) {
+    let (db, other) = (fixture.open().await, fixture.open().await);
+    let mut photos = Vec::new();
+    for seed in 1..=8 {
+        photos.push(db.insert_photo(photo(seed)).await.unwrap().0);
+    }
+    let mut writes = tokio::task::JoinSet::new();
+    for (at, photo) in photos.into_iter().enumerate() {
+        let on = if at % 2 == 0 {
+            db.clone()
+        } else {
+            other.clone()
+        };
+        let avif = Rendition {
+            format: RenditionFormat::Avif,
+            width: 320,
+            height: 240,
+            quality: 60,
+            byte_size: 500,
+            key: format!("renditions/{at}/320.avif"),
+        };
+        writes.spawn(async move { on.add_renditions(&photo.sha256, vec![avif]).await });
+    }
+    for written in writes.join_all().await {
+        written.unwrap();
+    }
+    assert!(db
+        .photos_lacking(RenditionFormat::Avif, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 /// migrate-store copies the columns `copy::TABLES` lists: a migration that
 /// adds a table or a column must add it there too, or copies would lose it.
 async fn the_copy_covers_every_table_and_column(fixture: Fixture) {
@@ -610,7 +696,7 @@ async fn the_copy_covers_every_table_and_column(fixture: Fixture) {
     let mut copied: Vec<&str> = crate::copy::TABLES.iter().map(|t| t.name).collect();
     copied.sort_unstable();
     let tables: Vec<String> = query(tables_sql).scalars(&db.pool).await.unwrap();
-    let not_copied = ["_sqlx_migrations", "login_attempts"];
+    let not_copied = ["_sqlx_migrations", "login_attempts", "photo_leases"];
     assert_eq!(
         tables
             .iter()
@@ -633,6 +719,8 @@ async fn the_copy_covers_every_table_and_column(fixture: Fixture) {
 on_both_backends!(
     the_copy_covers_every_table_and_column,
     attempts_are_counted_per_key_and_window,
+    a_photo_is_leased_to_one_holder_at_a_time,
+    concurrent_writers_wait_their_turn,
     story_round_trip_keeps_every_field_and_order,
     slugs_stay_unique_and_photos_are_shared,
     public_listing_hides_drafts_and_future_publications,

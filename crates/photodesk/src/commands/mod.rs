@@ -51,7 +51,7 @@ fn config(settings: &Settings, listen: Option<&Listen>) -> anyhow::Result<Config
 /// are logged, each with its reason.
 async fn complete_renditions(app: &Photodesk) -> anyhow::Result<PassReport> {
     let bar = ingest::progress_bar(0, "AVIF renditions");
-    let report = app.complete_renditions(show_progress(&bar)).await?;
+    let report = until_none_elsewhere(|| app.complete_renditions(show_progress(&bar))).await?;
     bar.finish_and_clear();
     if report.done > 0 {
         tracing::info!(photos = report.done, "AVIF renditions made");
@@ -65,7 +65,8 @@ async fn rerender(config: Config) -> anyhow::Result<()> {
     let app = Photodesk::open(&config).await?;
     let missing = complete_renditions(&app).await?;
     let bar = ingest::progress_bar(0, "re-making renditions");
-    let PassReport { done, failed } = app.refresh_stale_renditions(show_progress(&bar)).await?;
+    let PassReport { done, failed, .. } =
+        until_none_elsewhere(|| app.refresh_stale_renditions(show_progress(&bar))).await?;
     bar.finish_and_clear();
     let failed = failed + missing.failed;
     println!("renditions re-made for {done} photos, failed {failed}");
@@ -73,6 +74,35 @@ async fn rerender(config: Config) -> anyhow::Result<()> {
         anyhow::bail!("{failed} photos could not be re-rendered (reasons above)");
     }
     Ok(())
+}
+
+/// Runs `pass` again, a second apart, while another process (a server on
+/// the same database) holds some of its photos, so that a command ends
+/// only when every photo is done; a photo whose holder died is taken over
+/// when its lease runs out.
+async fn until_none_elsewhere<F>(pass: impl Fn() -> F) -> anyhow::Result<PassReport>
+where
+    F: std::future::Future<Output = Result<PassReport, photodesk_core::CoreError>>,
+{
+    let mut total = PassReport::default();
+    for round in 0.. {
+        let report = pass().await?;
+        total += PassReport {
+            elsewhere: 0,
+            ..report
+        };
+        if report.elsewhere == 0 {
+            break;
+        }
+        if round == 0 {
+            tracing::info!(
+                photos = report.elsewhere,
+                "waiting for another process making renditions of these"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    Ok(total)
 }
 
 /// A progress callback, given (done, remaining), that moves `bar`.
