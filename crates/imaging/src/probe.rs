@@ -50,6 +50,9 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
     }
     let format = guess_format(bytes)?;
     let media_type = media_type(format)?;
+    if format == ImageFormat::Tiff {
+        refuse_camera_raw(bytes)?;
+    }
     if format == ImageFormat::Jpeg && !crate::jpeg::is_complete(bytes) {
         return Err(ImagingError::Corrupt(
             "JPEG ends before its image data does (no end-of-image marker)".into(),
@@ -82,6 +85,46 @@ pub(crate) fn guess_format(bytes: &[u8]) -> Result<ImageFormat, ImagingError> {
     image::guess_format(bytes).map_err(|_| {
         ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
     })
+}
+
+/// Camera raw files built on TIFF (DNG, NEF, ARW, CR2, PEF…) would decode
+/// as the small preview their first directory holds, or not at all: they
+/// are refused as what they are. A TIFF whose first directory cannot be
+/// read is left to the decoder to report.
+fn refuse_camera_raw(bytes: &[u8]) -> Result<(), ImagingError> {
+    let raw = |what: &str| {
+        ImagingError::Unsupported(format!(
+            "camera raw files are not supported ({what}); ingest a JPEG or TIFF developed from it"
+        ))
+    };
+    if bytes.get(8..10) == Some(b"CR") {
+        return Err(raw("Canon CR2"));
+    }
+    let Ok(tiff) = exif::Reader::new().read_raw(bytes.to_vec()) else {
+        return Ok(());
+    };
+    let first = |number: u16| {
+        tiff.get_field(exif::Tag(exif::Context::Tiff, number), exif::In::PRIMARY)
+            .and_then(|field| field.value.get_uint(0))
+    };
+    const NEW_SUBFILE_TYPE: u16 = 254;
+    const PHOTOMETRIC_INTERPRETATION: u16 = 262;
+    const DNG_VERSION: u16 = 50706;
+    /// Sensor data, not pixels: colour filter array and linear raw.
+    const RAW_PHOTOMETRIC: [u32; 2] = [32803, 34892];
+    if tiff
+        .get_field(exif::Tag(exif::Context::Tiff, DNG_VERSION), exif::In::PRIMARY)
+        .is_some()
+    {
+        return Err(raw("DNG"));
+    }
+    if first(NEW_SUBFILE_TYPE).is_some_and(|kind| kind & 1 == 1) {
+        return Err(raw("a TIFF whose first image is a reduced-size preview"));
+    }
+    if first(PHOTOMETRIC_INTERPRETATION).is_some_and(|p| RAW_PHOTOMETRIC.contains(&p)) {
+        return Err(raw("a TIFF of sensor data"));
+    }
+    Ok(())
 }
 
 /// Width and height as displayed: EXIF orientations 5–8 swap the sides.
@@ -253,6 +296,58 @@ mod tests {
             matches!(err, ImagingError::TooManyPixels { width: 60_000, .. }),
             "{err:?}"
         );
+    }
+
+    /// A 64 × 48 RGB TIFF with `tags` added to its first directory.
+    fn tiff(tags: &[(tiff::tags::Tag, &[u8])]) -> Vec<u8> {
+        use tiff::encoder::{colortype::RGB8, TiffEncoder};
+        let mut out = Cursor::new(Vec::new());
+        let mut encoder = TiffEncoder::new(&mut out).unwrap();
+        let mut image = encoder.new_image::<RGB8>(64, 48).unwrap();
+        for &(tag, value) in tags {
+            image.encoder().write_tag(tag, value).unwrap();
+        }
+        image.write_data(&[90u8; 64 * 48 * 3]).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn camera_raw_files_are_refused_as_such() {
+        use tiff::tags::Tag;
+        let plain = tiff(&[]);
+        assert_eq!(probe(&plain, GENEROUS).unwrap().stored_width, 64);
+        let mut cr2 = plain.clone();
+        cr2[8..10].copy_from_slice(b"CR");
+        let dng = tiff(&[(Tag::Unknown(50706), &[1, 4, 0, 0])]);
+        // NEF, ARW, PEF…: a small preview first, the raw data further on.
+        let preview_first = tiff(&[(Tag::NewSubfileType, &[1])]);
+        let sensor_data = with_photometric(&plain, 32803);
+        for (file, named) in [
+            (cr2, "(Canon CR2)"),
+            (dng, "(DNG)"),
+            (preview_first, "reduced-size preview"),
+            (sensor_data, "sensor data"),
+        ] {
+            let err = probe(&file, GENEROUS).unwrap_err();
+            assert!(
+                matches!(&err, ImagingError::Unsupported(m) if m.contains("camera raw") && m.contains(named)),
+                "{named}: {err:?}"
+            );
+        }
+    }
+
+    /// `tiff` (little-endian) with its first directory's photometric
+    /// interpretation changed to `value`.
+    fn with_photometric(tiff: &[u8], value: u16) -> Vec<u8> {
+        let mut out = tiff.to_vec();
+        let u16_at = |at: usize| u16::from_le_bytes([tiff[at], tiff[at + 1]]);
+        let ifd = u32::from_le_bytes(tiff[4..8].try_into().unwrap()) as usize;
+        let entry = (0..usize::from(u16_at(ifd)))
+            .map(|n| ifd + 2 + 12 * n)
+            .find(|&at| u16_at(at) == 262)
+            .unwrap();
+        out[entry + 8..entry + 10].copy_from_slice(&value.to_le_bytes());
+        out
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -359,6 +359,9 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
     std::fs::write(inbox.join("a-small.jpg"), photo_jpeg(300, 200, 1)).unwrap();
     std::fs::write(inbox.join("broken.jpg"), b"not a photo at all").unwrap();
     std::fs::write(inbox.join("notes.txt"), b"skipped: not a photo name").unwrap();
+    // The camera's raw twin of a.jpg is passed over; a BMP fails as such.
+    std::fs::write(inbox.join("a.NEF"), b"raw sensor data").unwrap();
+    std::fs::write(inbox.join("scan.bmp"), b"BM\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
     let data = dir.path().join("data");
     let (a, a_small) = (inbox.join("a.jpg"), inbox.join("a-small.jpg"));
     let output = photodesk(&data)
@@ -367,10 +370,18 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
         .assert()
         .failure()
         .stdout(predicate::str::contains(
-            "added 3, duplicates 1, near-duplicates 1, failed 1, skipped 1",
+            "added 3, duplicates 1, near-duplicates 1, failed 2, skipped 2",
         ))
         .stderr(predicate::str::contains("broken.jpg"))
         .stderr(predicate::str::contains("not a JPEG"))
+        .stderr(predicate::str::contains(format!(
+            "failed: {}: unsupported format: bmp",
+            inbox.join("scan.bmp").display()
+        )))
+        .stderr(predicate::str::contains(format!(
+            "skipped: {}: camera raw file beside a photo of the same name",
+            inbox.join("a.NEF").display()
+        )))
         .stderr(predicate::str::contains(format!(
             "skipped: {}: not a photo file name",
             inbox.join("notes.txt").display()

@@ -6,18 +6,62 @@ pub mod text;
 use crate::CoreError;
 use std::path::{Path, PathBuf};
 
-/// File endings taken as photos when a folder is imported; other files
-/// (sidecars, notes, licences) are left alone.
-pub const PHOTO_EXTENSIONS: &[&str] = &[
+/// File endings of the formats Photodesk reads.
+const PHOTO_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "avif", "heic", "heif",
 ];
 
-/// The photos in `dir` in natural file-name order (`2.jpg` before `10.jpg`).
-/// Hidden files and files with other endings are skipped.
+/// Endings of image formats Photodesk does not read: taken from folders
+/// all the same, so that each is reported as an unsupported format rather
+/// than passed over.
+const OTHER_IMAGE_EXTENSIONS: &[&str] = &[
+    "bmp", "dib", "psd", "psb", "jp2", "j2k", "jpf", "jpx", "jxl", "jxr", "wdp", "hdp", "ico",
+    "tga", "pcx", "ppm", "pgm", "pbm", "pnm", "exr", "hdr", "dds", "qoi", "svg", "eps",
+];
+
+/// Endings of camera raw files, which cameras write beside a JPEG of the
+/// same frame.
+const CAMERA_RAW_EXTENSIONS: &[&str] = &[
+    "dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "orf", "rw2", "raf", "pef", "srw",
+    "x3f", "3fr", "erf", "kdc", "dcr", "mos", "mef", "mrw", "iiq", "rwl", "gpr",
+];
+
+/// What a file's name says it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    Photo,
+    /// An image in a format Photodesk does not read.
+    OtherImage,
+    CameraRaw,
+    /// Sidecars, notes, licences, videos.
+    Other,
+}
+
+fn named(path: &Path) -> Named {
+    let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
+        return Named::Other;
+    };
+    let extension = extension.to_ascii_lowercase();
+    let is = |list: &[&str]| list.contains(&extension.as_str());
+    if is(PHOTO_EXTENSIONS) {
+        Named::Photo
+    } else if is(OTHER_IMAGE_EXTENSIONS) {
+        Named::OtherImage
+    } else if is(CAMERA_RAW_EXTENSIONS) {
+        Named::CameraRaw
+    } else {
+        Named::Other
+    }
+}
+
+/// The slide photos in `dir` in natural file-name order (`2.jpg` before
+/// `10.jpg`). Hidden files, camera raw files (the JPEG beside one is the
+/// slide) and files that are not images are skipped; images in formats
+/// Photodesk does not read are kept, to fail by name.
 pub fn photos_in_folder(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
     Ok(folder_entries(dir)?
         .into_iter()
-        .filter(|path| path.is_file() && is_photo_name(path))
+        .filter(|path| path.is_file() && is_slide_photo(path))
         .collect())
 }
 
@@ -25,14 +69,22 @@ pub fn photos_in_folder(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
 #[derive(Debug, Default)]
 pub struct Found {
     pub photos: Vec<PathBuf>,
-    /// Files in the folders not named as photos (sidecars, videos, raw
-    /// files), left alone but reported: nobody should wonder where they went.
-    pub skipped: Vec<PathBuf>,
+    /// Files in the folders left alone, each with the reason, reported:
+    /// nobody should wonder where they went.
+    pub skipped: Vec<(PathBuf, &'static str)>,
 }
+
+/// Why a file that is not an image was skipped.
+pub const NOT_A_PHOTO: &str = "not a photo file name";
+
+/// Why a camera raw file beside a photo of the same name was skipped.
+pub const RAW_BESIDE_PHOTO: &str = "camera raw file beside a photo of the same name, which is taken";
 
 /// What `photodesk ingest` takes from one argument: a file as given (so a
 /// wrong file gets a clear error), or every photo under a folder, its
-/// subfolders included, in natural order.
+/// subfolders included, in natural order. Images Photodesk cannot read,
+/// and camera raw files without a photo of the same name beside them, are
+/// taken too, so that each fails with its reason.
 pub fn photos_under(path: &Path) -> Result<Found, CoreError> {
     let mut found = Found::default();
     if path.is_dir() {
@@ -44,13 +96,30 @@ pub fn photos_under(path: &Path) -> Result<Found, CoreError> {
 }
 
 fn collect_photos(dir: &Path, found: &mut Found) -> Result<(), CoreError> {
-    for entry in folder_entries(dir)? {
+    let entries = folder_entries(dir)?;
+    let photo_stems: Vec<&std::ffi::OsStr> = entries
+        .iter()
+        .filter(|entry| named(entry) == Named::Photo)
+        .filter_map(|entry| entry.file_stem())
+        .collect();
+    for entry in &entries {
         if entry.is_dir() {
-            collect_photos(&entry, found)?;
-        } else if entry.is_file() && is_photo_name(&entry) {
-            found.photos.push(entry);
-        } else if entry.is_file() {
-            found.skipped.push(entry);
+            collect_photos(entry, found)?;
+        } else if !entry.is_file() {
+            continue;
+        } else {
+            match named(entry) {
+                Named::Photo | Named::OtherImage => found.photos.push(entry.clone()),
+                Named::CameraRaw
+                    if entry
+                        .file_stem()
+                        .is_some_and(|stem| photo_stems.contains(&stem)) =>
+                {
+                    found.skipped.push((entry.clone(), RAW_BESIDE_PHOTO))
+                }
+                Named::CameraRaw => found.photos.push(entry.clone()),
+                Named::Other => found.skipped.push((entry.clone(), NOT_A_PHOTO)),
+            }
         }
     }
     Ok(())
@@ -78,15 +147,14 @@ pub fn sort_by_name<T>(items: &mut [(String, T)]) {
     items.sort_by(|(a, _), (b, _)| natord::compare(a, b).then_with(|| a.cmp(b)));
 }
 
-/// Whether a file name (not hidden) has a photo ending.
+/// Whether a file (not hidden) is taken as a slide photo, by its name:
+/// as [`photos_in_folder`] decides.
 pub fn is_photo_file_name(name: &str) -> bool {
-    !name.starts_with('.') && is_photo_name(Path::new(name))
+    !name.starts_with('.') && is_slide_photo(Path::new(name))
 }
 
-fn is_photo_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+fn is_slide_photo(path: &Path) -> bool {
+    matches!(named(path), Named::Photo | Named::OtherImage)
 }
 
 #[cfg(test)]
@@ -105,6 +173,8 @@ mod tests {
             ".hidden.jpg",
             "notes.txt",
             "LICENSE",
+            "b.NEF",
+            "c.bmp",
         ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
@@ -114,7 +184,12 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["1.jpeg", "2.JPG", "10.jpg", "a.webp", "b.png"]);
+        // The raw file's photo is the JPEG beside it; the BMP is a photo
+        // that will fail as unsupported, not a slide that goes missing.
+        assert_eq!(
+            names,
+            ["1.jpeg", "2.JPG", "10.jpg", "a.webp", "b.png", "c.bmp"]
+        );
     }
 
     #[test]
@@ -127,6 +202,10 @@ mod tests {
             "day 2/1.png",
             "day 2/.cache/x.jpg",
             "notes.txt",
+            "scan.bmp",
+            "DSC_7.NEF",
+            "DSC_7.JPG",
+            "day 2/DSC_7.dng",
         ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
@@ -137,8 +216,23 @@ mod tests {
                 .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
                 .collect()
         };
-        assert_eq!(relative(&found.photos), ["2.jpg", "10.jpg", "day 2/1.png"]);
-        assert_eq!(relative(&found.skipped), ["notes.txt"]);
+        // An image Photodesk cannot read is taken, to fail as such; so is
+        // a raw file with no photo of its name beside it.
+        assert_eq!(
+            relative(&found.photos),
+            [
+                "2.jpg",
+                "10.jpg",
+                "day 2/1.png",
+                "day 2/DSC_7.dng",
+                "DSC_7.JPG",
+                "scan.bmp"
+            ]
+        );
+        let skipped: Vec<PathBuf> = found.skipped.iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(relative(&skipped), ["DSC_7.NEF", "notes.txt"]);
+        let reasons: Vec<&str> = found.skipped.iter().map(|(_, r)| *r).collect();
+        assert_eq!(reasons, [RAW_BESIDE_PHOTO, NOT_A_PHOTO]);
         let named = dir.path().join("notes.txt");
         let found = photos_under(&named).unwrap();
         assert_eq!((found.photos, found.skipped), (vec![named], vec![]));

@@ -93,8 +93,8 @@ pub async fn run(config: Config, args: &Ingest) -> anyhow::Result<()> {
     // Named: a folder of raw files or videos should not look like an
     // empty one. A card dump can hold hundreds, hence the limit.
     const SKIPPED_SHOWN: usize = 10;
-    for path in skipped.iter().take(SKIPPED_SHOWN) {
-        eprintln!("skipped: {}: not a photo file name", path.display());
+    for (path, reason) in skipped.iter().take(SKIPPED_SHOWN) {
+        eprintln!("skipped: {}: {reason}", path.display());
     }
     if skipped.len() > SKIPPED_SHOWN {
         eprintln!("skipped: … and {} more", skipped.len() - SKIPPED_SHOWN);
