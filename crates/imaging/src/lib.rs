@@ -34,6 +34,17 @@ pub enum ImagingError {
     Corrupt(String),
 }
 
+/// `image`'s errors: a feature its decoders lack (a TIFF's photometric
+/// interpretation, a PNG's bit depth) is an unsupported format, not damage.
+impl From<image::ImageError> for ImagingError {
+    fn from(err: image::ImageError) -> Self {
+        match err {
+            image::ImageError::Unsupported(_) => ImagingError::Unsupported(err.to_string()),
+            other => ImagingError::Corrupt(other.to_string()),
+        }
+    }
+}
+
 impl ImagingError {
     /// True when the input exceeded a configured limit.
     pub fn is_too_large(&self) -> bool {

@@ -64,8 +64,7 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
             .ok_or_else(|| ImagingError::Corrupt("JPEG has no frame header".into()))?
     } else {
         ImageReader::with_format(Cursor::new(bytes), format)
-            .into_decoder()
-            .map_err(corrupt)?
+            .into_decoder()?
             .dimensions()
     };
     check_pixels(stored_width, stored_height, limits)?;
@@ -113,7 +112,10 @@ fn refuse_camera_raw(bytes: &[u8]) -> Result<(), ImagingError> {
     /// Sensor data, not pixels: colour filter array and linear raw.
     const RAW_PHOTOMETRIC: [u32; 2] = [32803, 34892];
     if tiff
-        .get_field(exif::Tag(exif::Context::Tiff, DNG_VERSION), exif::In::PRIMARY)
+        .get_field(
+            exif::Tag(exif::Context::Tiff, DNG_VERSION),
+            exif::In::PRIMARY,
+        )
         .is_some()
     {
         return Err(raw("DNG"));
@@ -169,10 +171,6 @@ fn media_type(format: ImageFormat) -> Result<&'static str, ImagingError> {
             other.extensions_str().first().unwrap_or(&"this kind of")
         ))),
     }
-}
-
-fn corrupt(err: impl std::fmt::Display) -> ImagingError {
-    ImagingError::Corrupt(err.to_string())
 }
 
 #[cfg(test)]
@@ -334,6 +332,17 @@ mod tests {
                 "{named}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_feature_the_decoder_lacks_is_unsupported_not_corrupt() {
+        // CIE L*a*b* pixels (photometric interpretation 9), which `tiff` lacks.
+        let lab = with_photometric(&tiff(&[]), 9);
+        let err = probe(&lab, GENEROUS).unwrap_err();
+        assert!(
+            matches!(&err, ImagingError::Unsupported(m) if m.contains("Lab")),
+            "{err:?}"
+        );
     }
 
     /// `tiff` (little-endian) with its first directory's photometric

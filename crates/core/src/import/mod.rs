@@ -22,8 +22,8 @@ const OTHER_IMAGE_EXTENSIONS: &[&str] = &[
 /// Endings of camera raw files, which cameras write beside a JPEG of the
 /// same frame.
 const CAMERA_RAW_EXTENSIONS: &[&str] = &[
-    "dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "orf", "rw2", "raf", "pef", "srw",
-    "x3f", "3fr", "erf", "kdc", "dcr", "mos", "mef", "mrw", "iiq", "rwl", "gpr",
+    "dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "orf", "rw2", "raf", "pef",
+    "srw", "x3f", "3fr", "erf", "kdc", "dcr", "mos", "mef", "mrw", "iiq", "rwl", "gpr",
 ];
 
 /// What a file's name says it holds.
@@ -78,7 +78,8 @@ pub struct Found {
 pub const NOT_A_PHOTO: &str = "not a photo file name";
 
 /// Why a camera raw file beside a photo of the same name was skipped.
-pub const RAW_BESIDE_PHOTO: &str = "camera raw file beside a photo of the same name, which is taken";
+pub const RAW_BESIDE_PHOTO: &str =
+    "camera raw file beside a photo of the same name, which is taken";
 
 /// What `photodesk ingest` takes from one argument: a file as given (so a
 /// wrong file gets a clear error), or every photo under a folder, its
@@ -223,9 +224,9 @@ mod tests {
             [
                 "2.jpg",
                 "10.jpg",
+                "DSC_7.JPG",
                 "day 2/1.png",
                 "day 2/DSC_7.dng",
-                "DSC_7.JPG",
                 "scan.bmp"
             ]
         );

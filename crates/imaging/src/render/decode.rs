@@ -133,7 +133,7 @@ fn decode_other(
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
     reader.limits(decoder_limits);
-    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let mut decoder = reader.into_decoder()?;
     let (width, height) = decoder.dimensions();
     check_pixels(width, height, limits)?;
     let code_points = (format == ImageFormat::Png)
@@ -142,7 +142,7 @@ fn decode_other(
     let icc = code_points
         .and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
         .or(decoder.icc_profile().ok().flatten());
-    let image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    let image = DynamicImage::from_decoder(decoder)?;
     let hdr =
         code_points.and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
     if let Some(hdr) = hdr {
@@ -172,8 +172,4 @@ fn png_code_points(bytes: &[u8]) -> Option<(u8, u8)> {
     let reader = png::Decoder::new(Cursor::new(bytes)).read_info().ok()?;
     let cicp = reader.info().coding_independent_code_points?;
     Some((cicp.color_primaries, cicp.transfer_function))
-}
-
-fn corrupt(err: impl std::fmt::Display) -> ImagingError {
-    ImagingError::Corrupt(err.to_string())
 }
