@@ -2,6 +2,7 @@
 
 use crate::{DecodeLimits, ImagingError};
 use image::{ImageDecoder, ImageFormat, ImageReader};
+use std::borrow::Cow;
 use std::io::Cursor;
 
 /// What a photo is, read from its header.
@@ -63,7 +64,7 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
         crate::jpeg::frame_size(bytes)
             .ok_or_else(|| ImagingError::Corrupt("JPEG has no frame header".into()))?
     } else {
-        ImageReader::with_format(Cursor::new(bytes), format)
+        ImageReader::with_format(Cursor::new(readable(bytes, format)), format)
             .into_decoder()?
             .dimensions()
     };
@@ -84,6 +85,47 @@ pub(crate) fn guess_format(bytes: &[u8]) -> Result<ImageFormat, ImagingError> {
     image::guess_format(bytes).map_err(|_| {
         ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
     })
+}
+
+/// PNG's third-edition colour chunks, over which the png crate refuses a
+/// whole file when one is malformed (a cICP chunk with a matrix other than
+/// 0, say), while libpng and browsers pass over the chunk.
+const STRICT_PNG_CHUNKS: [&[u8]; 3] = [b"cICP", b"mDCV", b"cLLI"];
+
+/// The file as `image` should read it: a PNG refused over one of
+/// `STRICT_PNG_CHUNKS` without them, if it then reads; otherwise as it is,
+/// for the decoder to report.
+pub(crate) fn readable(bytes: &[u8], format: ImageFormat) -> Cow<'_, [u8]> {
+    let reads = |png: &[u8]| png::Decoder::new(Cursor::new(png)).read_info().is_ok();
+    if format != ImageFormat::Png || reads(bytes) {
+        return Cow::Borrowed(bytes);
+    }
+    match png_without(bytes, &STRICT_PNG_CHUNKS) {
+        Some(stripped) if reads(&stripped) => Cow::Owned(stripped),
+        _ => Cow::Borrowed(bytes),
+    }
+}
+
+/// The PNG without the chunks of the types `dropped`, or `None` if it has
+/// none of them or its chunks do not add up to the file.
+fn png_without(bytes: &[u8], dropped: &[&[u8]]) -> Option<Vec<u8>> {
+    let mut kept = bytes.get(..8)?.to_vec();
+    let mut at = 8;
+    let mut any_dropped = false;
+    while at < bytes.len() {
+        let length = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?);
+        let end = at
+            .checked_add(12)?
+            .checked_add(usize::try_from(length).ok()?)?;
+        let chunk = bytes.get(at..end)?;
+        if dropped.contains(&&chunk[4..8]) {
+            any_dropped = true;
+        } else {
+            kept.extend_from_slice(chunk);
+        }
+        at = end;
+    }
+    any_dropped.then_some(kept)
 }
 
 /// Camera raw files built on TIFF (DNG, NEF, ARW, CR2, PEF…) would decode
@@ -332,6 +374,27 @@ mod tests {
                 "{named}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_malformed_cicp_chunk_is_passed_over_not_the_png() {
+        let img = ImageBuffer::from_fn(8, 6, |x, y| Rgb([x as u8 * 30, y as u8 * 40, 200]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        let plain = out.into_inner();
+        // After IHDR (8 + 25 bytes): BT.709 primaries, sRGB curve, but a
+        // matrix (5), which PNG forbids.
+        let mut chunk = 4u32.to_be_bytes().to_vec();
+        chunk.extend_from_slice(b"cICP\x01\x0d\x05\x01");
+        chunk.extend_from_slice(&crc32(&chunk[4..]).to_be_bytes());
+        let png = [&plain[..33], &chunk, &plain[33..]].concat();
+        assert!(png::Decoder::new(Cursor::new(&png)).read_info().is_err());
+        assert_eq!(probe(&png, GENEROUS).unwrap().stored_width, 8);
+        let pixels = crate::render::decode_upright(&png, GENEROUS, 1, None).unwrap();
+        let expected = crate::render::decode_upright(&plain, GENEROUS, 1, None).unwrap();
+        assert_eq!(pixels.data, expected.data);
+        // Cut short, it is still refused.
+        assert!(probe(&png[..png.len() - 20], GENEROUS).is_err());
     }
 
     #[test]

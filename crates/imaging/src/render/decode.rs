@@ -3,7 +3,7 @@
 use super::color::{cicp_profile, hdr_to_srgb, to_srgb, HdrSpace, IccSource, RgbToSrgb};
 use super::early_jpeg::RowStream;
 use super::{jpeg_decode, turns, Pixels};
-use crate::probe::{check_pixels, guess_format};
+use crate::probe::{check_pixels, guess_format, readable};
 use crate::{DecodeLimits, ImagingError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
@@ -129,6 +129,7 @@ fn decode_other(
     format: ImageFormat,
     limits: DecodeLimits,
 ) -> Result<Pixels, ImagingError> {
+    let bytes = &*readable(bytes, format);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
