@@ -138,28 +138,22 @@ fn refuse_camera_raw(bytes: &[u8]) -> Result<(), ImagingError> {
             "camera raw files are not supported ({what}); ingest a JPEG or TIFF developed from it"
         ))
     };
-    if bytes.get(8..10) == Some(b"CR") {
+    // CR2's header: the TIFF one, then "CR" and its version, 2.0.
+    if bytes.get(8..12) == Some(b"CR\x02\x00") {
         return Err(raw("Canon CR2"));
     }
     let Ok(tiff) = exif::Reader::new().read_raw(bytes.to_vec()) else {
         return Ok(());
     };
-    let first = |number: u16| {
-        tiff.get_field(exif::Tag(exif::Context::Tiff, number), exif::In::PRIMARY)
-            .and_then(|field| field.value.get_uint(0))
-    };
+    let field =
+        |number: u16| tiff.get_field(exif::Tag(exif::Context::Tiff, number), exif::In::PRIMARY);
+    let first = |number: u16| field(number).and_then(|f| f.value.get_uint(0));
     const NEW_SUBFILE_TYPE: u16 = 254;
     const PHOTOMETRIC_INTERPRETATION: u16 = 262;
     const DNG_VERSION: u16 = 50706;
     /// Sensor data, not pixels: colour filter array and linear raw.
     const RAW_PHOTOMETRIC: [u32; 2] = [32803, 34892];
-    if tiff
-        .get_field(
-            exif::Tag(exif::Context::Tiff, DNG_VERSION),
-            exif::In::PRIMARY,
-        )
-        .is_some()
-    {
+    if field(DNG_VERSION).is_some() {
         return Err(raw("DNG"));
     }
     if first(NEW_SUBFILE_TYPE).is_some_and(|kind| kind & 1 == 1) {
@@ -357,7 +351,7 @@ mod tests {
         let plain = tiff(&[]);
         assert_eq!(probe(&plain, GENEROUS).unwrap().stored_width, 64);
         let mut cr2 = plain.clone();
-        cr2[8..10].copy_from_slice(b"CR");
+        cr2[8..12].copy_from_slice(b"CR\x02\x00");
         let dng = tiff(&[(Tag::Unknown(50706), &[1, 4, 0, 0])]);
         // NEF, ARW, PEF…: a small preview first, the raw data further on.
         let preview_first = tiff(&[(Tag::NewSubfileType, &[1])]);
