@@ -82,9 +82,37 @@ pub(crate) fn guess_format(bytes: &[u8]) -> Result<ImageFormat, ImagingError> {
     if bytes.is_empty() {
         return Err(ImagingError::Corrupt("the file is empty".into()));
     }
-    image::guess_format(bytes).map_err(|_| {
-        ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
+    image::guess_format(bytes).map_err(|_| match raw_format(bytes) {
+        Some(raw) => camera_raw(raw),
+        None => {
+            ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
+        }
     })
+}
+
+/// Camera raw formats with a header of their own (the TIFF-based ones are
+/// told apart in `refuse_camera_raw`), named so the refusal says what the
+/// file is.
+fn raw_format(bytes: &[u8]) -> Option<&'static str> {
+    let starts = |at: usize, mark: &[u8]| bytes.get(at..at + mark.len()) == Some(mark);
+    [
+        (4, &b"ftypcrx "[..], "Canon CR3"),
+        (0, b"FUJIFILMCCD-RAW", "Fujifilm RAF"),
+        (0, b"IIRO", "Olympus ORF"),
+        (0, b"IIRS", "Olympus ORF"),
+        (0, b"MMOR", "Olympus ORF"),
+        (0, b"IIU\0", "Panasonic RW2"),
+        (0, b"FOVb", "Sigma X3F"),
+    ]
+    .into_iter()
+    .find(|&(at, mark, _)| starts(at, mark))
+    .map(|(_, _, name)| name)
+}
+
+fn camera_raw(what: &str) -> ImagingError {
+    ImagingError::Unsupported(format!(
+        "camera raw files are not supported ({what}); ingest a JPEG or TIFF developed from it"
+    ))
 }
 
 /// PNG's third-edition colour chunks, over which the png crate refuses a
@@ -133,14 +161,9 @@ fn png_without(bytes: &[u8], dropped: &[&[u8]]) -> Option<Vec<u8>> {
 /// are refused as what they are. A TIFF whose first directory cannot be
 /// read is left to the decoder to report.
 fn refuse_camera_raw(bytes: &[u8]) -> Result<(), ImagingError> {
-    let raw = |what: &str| {
-        ImagingError::Unsupported(format!(
-            "camera raw files are not supported ({what}); ingest a JPEG or TIFF developed from it"
-        ))
-    };
     // CR2's header: the TIFF one, then "CR" and its version, 2.0.
     if bytes.get(8..12) == Some(b"CR\x02\x00") {
-        return Err(raw("Canon CR2"));
+        return Err(camera_raw("Canon CR2"));
     }
     let Ok(tiff) = exif::Reader::new().read_raw(bytes.to_vec()) else {
         return Ok(());
@@ -154,13 +177,15 @@ fn refuse_camera_raw(bytes: &[u8]) -> Result<(), ImagingError> {
     /// Sensor data, not pixels: colour filter array and linear raw.
     const RAW_PHOTOMETRIC: [u32; 2] = [32803, 34892];
     if field(DNG_VERSION).is_some() {
-        return Err(raw("DNG"));
+        return Err(camera_raw("DNG"));
     }
     if first(NEW_SUBFILE_TYPE).is_some_and(|kind| kind & 1 == 1) {
-        return Err(raw("a TIFF whose first image is a reduced-size preview"));
+        return Err(camera_raw(
+            "a TIFF whose first image is a reduced-size preview",
+        ));
     }
     if first(PHOTOMETRIC_INTERPRETATION).is_some_and(|p| RAW_PHOTOMETRIC.contains(&p)) {
-        return Err(raw("a TIFF of sensor data"));
+        return Err(camera_raw("a TIFF of sensor data"));
     }
     Ok(())
 }
@@ -356,7 +381,12 @@ mod tests {
         // NEF, ARW, PEF…: a small preview first, the raw data further on.
         let preview_first = tiff(&[(Tag::NewSubfileType, &[1])]);
         let sensor_data = with_photometric(&plain, 32803);
+        let raf = b"FUJIFILMCCD-RAW 0201FF383501".to_vec();
+        let mut cr3 = b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom".to_vec();
+        cr3.extend_from_slice(&[0; 64]);
         for (file, named) in [
+            (raf, "(Fujifilm RAF)"),
+            (cr3, "(Canon CR3)"),
             (cr2, "(Canon CR2)"),
             (dng, "(DNG)"),
             (preview_first, "reduced-size preview"),
