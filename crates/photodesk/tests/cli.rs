@@ -686,6 +686,49 @@ async fn site_database(data: &Path) -> photodesk_db::SqlDatabase {
     photodesk_db::SqlDatabase::connect(&url).await.unwrap()
 }
 
+/// A command on the SQLite file another process is writing to waits for
+/// its lock (the busy timeout), without failing and without warning of
+/// slow statements.
+#[test]
+fn a_command_waits_for_another_writer_on_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = imported_site(dir.path(), "Shared", 1);
+    let url = format!("sqlite://{}", data.join("photodesk.db").display());
+    let (locked, lock_taken) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn(move || {
+        use sqlx::Connection;
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            for statement in [
+                "BEGIN IMMEDIATE",
+                "INSERT INTO login_attempts VALUES ('k', '2026-01-01T00:00:00Z', 1)",
+            ] {
+                sqlx::query(statement)
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+            }
+            locked.send(()).unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            sqlx::query("COMMIT")
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        })
+    });
+    lock_taken.recv().unwrap();
+    let photo = dir.path().join("new.jpg");
+    std::fs::write(&photo, photo_jpeg(320, 240, 77)).unwrap();
+    photodesk(&data)
+        .arg("ingest")
+        .arg(&photo)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("added 1,"))
+        .stderr(predicate::str::contains("slow statement").not());
+    writer.join().unwrap();
+}
+
 #[test]
 fn rerender_remakes_renditions_of_an_earlier_version() {
     let dir = tempfile::tempdir().unwrap();

@@ -17,7 +17,7 @@ use photodesk_types::{
 };
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::Connection;
+use sqlx::{ConnectOptions, Connection};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -111,7 +111,12 @@ impl SqlDatabase {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // A statement is slow here mostly while it waits for another
+            // writer's lock (a server and a command on one file) or for a
+            // loaded disk: logged at debug level, not as a warning in the
+            // middle of a command's output.
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
