@@ -231,6 +231,18 @@ async fn reopening_keeps_data_and_migrations_are_idempotent(fixture: Fixture) {
     assert!(db.photo_by_sha256("nope").await.unwrap().is_none());
 }
 
+/// A 320-px AVIF rendition stored under `key`, as the worker records one.
+fn avif_rendition(key: &str) -> Rendition {
+    Rendition {
+        format: RenditionFormat::Avif,
+        width: 320,
+        height: 240,
+        quality: 60,
+        byte_size: 500,
+        key: key.into(),
+    }
+}
+
 async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     let db = fixture.open().await;
     let story = db
@@ -253,14 +265,7 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
             .len(),
         1
     );
-    let avif = Rendition {
-        format: RenditionFormat::Avif,
-        width: 320,
-        height: 240,
-        quality: 60,
-        byte_size: 500,
-        key: "renditions/01/320.avif".into(),
-    };
+    let avif = avif_rendition("renditions/01/320.avif");
     db.add_renditions(&photo.sha256, vec![avif.clone()])
         .await
         .unwrap();
@@ -655,14 +660,7 @@ async fn concurrent_writers_wait_their_turn(fixture: Fixture) {
         } else {
             other.clone()
         };
-        let avif = Rendition {
-            format: RenditionFormat::Avif,
-            width: 320,
-            height: 240,
-            quality: 60,
-            byte_size: 500,
-            key: format!("renditions/{at}/320.avif"),
-        };
+        let avif = avif_rendition(&format!("renditions/{at}/320.avif"));
         writes.spawn(async move { on.add_renditions(&photo.sha256, vec![avif]).await });
     }
     for written in writes.join_all().await {
