@@ -239,33 +239,75 @@ fn display_p3_png_matches_the_colorimetric_conversion() {
     }
 }
 
+/// Three grey bands, at levels 20, 128 and 230.
+fn grey_bands() -> image::GrayImage {
+    let levels = GREY_LEVELS;
+    image::GrayImage::from_fn(48, 16, |x, _| image::Luma([levels[(x / 16) as usize]]))
+}
+
+const GREY_LEVELS: [u8; 3] = [20, 128, 230];
+
+/// Asserts each of the `grey_bands` came out as `expected`, grey.
+fn assert_bands(pixels: &Pixels, expected: [u8; 3], what: &str) {
+    for (i, expected) in expected.into_iter().enumerate() {
+        let got = sample(pixels, i * 16 + 8, 8);
+        assert!(
+            got.iter().all(|v| v.abs_diff(expected) <= 1),
+            "{what}, level {}: {got:?} against {expected}",
+            GREY_LEVELS[i]
+        );
+    }
+}
+
+/// Gray Gamma 2.2, as Photoshop embeds in grey photos.
+fn grey_profile() -> Vec<u8> {
+    moxcms::ColorProfile::new_gray_with_gamma(2.2)
+        .encode()
+        .unwrap()
+}
+
+/// What `grey_bands` become through Gray Gamma 2.2: the dark greys are
+/// darker in sRGB.
+const TONED: [u8; 3] = [12, 129, 231];
+
 /// A grey JPEG with a Gray Gamma 2.2 profile, as Photoshop saves them, is
 /// toned by that curve: its dark greys are darker in sRGB (level 20 is 12,
 /// 128 is 129), and grey stays grey. The same profile on a colour JPEG
 /// does not match its pixels and is ignored, as browsers ignore it.
 #[test]
 fn a_grey_profile_tones_a_grey_jpeg() {
-    let levels = [20u8, 128, 230];
-    let grey = image::GrayImage::from_fn(48, 16, |x, _| image::Luma([levels[(x / 16) as usize]]));
+    let grey = grey_bands();
     let colour = DynamicImage::ImageLuma8(grey.clone()).into_rgb8();
     let with_grey_profile = |image: DynamicImage| {
         let jpeg = encode(&image, ImageFormat::Jpeg);
         let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(jpeg.into()).unwrap();
-        let profile = moxcms::ColorProfile::new_gray_with_gamma(2.2);
-        img_parts::ImageICC::set_icc_profile(&mut jpeg, Some(profile.encode().unwrap().into()));
+        img_parts::ImageICC::set_icc_profile(&mut jpeg, Some(grey_profile().into()));
         decode_upright(&jpeg.encoder().bytes(), LIMITS, 1, None).unwrap()
     };
     let toned = with_grey_profile(DynamicImage::ImageLuma8(grey));
+    assert_bands(&toned, TONED, "grey JPEG");
     let untouched = with_grey_profile(DynamicImage::ImageRgb8(colour));
-    for (i, expected) in [12u8, 129, 231].into_iter().enumerate() {
-        let got = sample(&toned, i * 16 + 8, 8);
-        assert!(
-            got.iter().all(|v| v.abs_diff(expected) <= 1),
-            "level {}: {got:?} against {expected}",
-            levels[i]
-        );
-        let got = sample(&untouched, i * 16 + 8, 8);
-        assert!(got.iter().all(|v| v.abs_diff(levels[i]) <= 1), "{got:?}");
+    assert_bands(&untouched, GREY_LEVELS, "colour JPEG");
+}
+
+/// A monochrome HEIC or AVIF with a grey profile is toned by it like a
+/// JPEG, and so is the grey PNG it was made from.
+#[test]
+fn a_grey_profile_tones_grey_heif_and_png() {
+    use image::ImageEncoder;
+    let grey = grey_bands();
+    let mut png = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+    encoder.set_icc_profile(grey_profile()).unwrap();
+    encoder
+        .write_image(grey.as_raw(), 48, 16, image::ExtendedColorType::L8)
+        .unwrap();
+    let decoded = decode_upright(&png, LIMITS, 1, None).unwrap();
+    assert_bands(&decoded, TONED, "PNG");
+    for flag in [None, Some("-A")] {
+        let heif = heif_enc_png(&png, flag);
+        let decoded = decode_upright(&heif, LIMITS, 1, None).unwrap();
+        assert_bands(&decoded, TONED, flag.unwrap_or("HEIC"));
     }
 }
 
@@ -697,18 +739,21 @@ fn truncated_and_foreign_files_get_clear_errors() {
 /// `image` encoded by libheif's `heif-enc` (Debian `libheif-examples`) at
 /// quality 95: HEIC, or AVIF with `-A`.
 fn heif_enc(image: &RgbImage, flag: Option<&str>) -> Vec<u8> {
+    let png = encode(&DynamicImage::ImageRgb8(image.clone()), ImageFormat::Png);
+    heif_enc_png(&png, flag)
+}
+
+/// A PNG file encoded by `heif-enc`, which keeps its ICC profile, and its
+/// greyness (a monochrome HEIF) where the PNG is grey.
+fn heif_enc_png(png: &[u8], flag: Option<&str>) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    let (png, out) = (dir.path().join("in.png"), dir.path().join("out.heif"));
-    std::fs::write(
-        &png,
-        encode(&DynamicImage::ImageRgb8(image.clone()), ImageFormat::Png),
-    )
-    .unwrap();
+    let (input, out) = (dir.path().join("in.png"), dir.path().join("out.heif"));
+    std::fs::write(&input, png).unwrap();
     let status = Command::new("heif-enc")
         .args(flag)
         .args(["-q", "95", "-o"])
         .arg(&out)
-        .arg(&png)
+        .arg(&input)
         .status()
         .expect("heif-enc (Debian libheif-examples) must be installed");
     assert!(status.success());

@@ -36,10 +36,12 @@ pub(crate) fn decode_upright_streamed(
     if crate::heif::media_type(bytes).is_some() {
         let (pixels, icc) = crate::heif::decode(bytes, limits)?;
         let (full_width, full_height) = (pixels.width, pixels.height);
+        // libheif gives a monochrome image as RGB.
+        let grey = pixels.is_grey();
         let source = IccSource::Rgb {
             data: pixels.data,
             alpha: pixels.alpha,
-            grey: false,
+            grey,
         };
         let pixels = to_srgb(source, icc.as_deref(), full_width, full_height)?;
         return Ok((pixels.fitted_to_width(width)?, false));

@@ -176,6 +176,16 @@ impl Pixels {
         }
     }
 
+    /// Whether every pixel is grey (R = G = B), as a monochrome image comes
+    /// out of a decoder that gives RGB. A colour image is told at its first
+    /// coloured pixel.
+    pub(crate) fn is_grey(&self) -> bool {
+        let channels = if self.alpha { 4 } else { 3 };
+        self.data
+            .chunks_exact(channels)
+            .all(|p| p[0] == p[1] && p[1] == p[2])
+    }
+
     /// `self`, shrunk to `width` if given and narrower (aspect kept).
     pub(crate) fn fitted_to_width(self, width: Option<u32>) -> Result<Pixels, ImagingError> {
         match width {
