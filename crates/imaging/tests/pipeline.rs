@@ -311,6 +311,77 @@ fn a_grey_profile_tones_grey_heif_and_png() {
     }
 }
 
+/// A PNG with no profile but gAMA and cHRM chunks is converted as browsers
+/// read those chunks: a linear (gamma 1.0) or Mac (1.8) file comes out
+/// lighter, cHRM's Display P3 primaries like a P3 profile. A gAMA of
+/// 1 / 2.2 with sRGB's cHRM, as many writers tag sRGB files, and any chunk
+/// beside an sRGB chunk (which ranks above them) change nothing.
+#[test]
+fn png_gamma_and_chromaticity_chunks_are_converted() {
+    const P3_D65: [u32; 8] = [31270, 32900, 68000, 32000, 26500, 69000, 15000, 6000];
+    const SRGB_D65: [u32; 8] = [31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000];
+    let patches: [[u8; 3]; 4] = [[20, 20, 20], [128, 128, 128], [200, 120, 80], [60, 180, 90]];
+    let image = RgbImage::from_fn(64, 16, |x, _| Rgb(patches[(x / 16) as usize]));
+    let png = encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png);
+    let tagged = |chunks: &[(&[u8; 4], Vec<u8>)]| {
+        let mut png = img_parts::png::Png::from_bytes(png.clone().into()).unwrap();
+        for (kind, data) in chunks {
+            let chunk = img_parts::png::PngChunk::new(**kind, data.clone().into());
+            png.chunks_mut().insert(1, chunk);
+        }
+        let pixels = decode_upright(&png.encoder().bytes(), LIMITS, 1, None).unwrap();
+        [0, 1, 2, 3].map(|i| sample(&pixels, i * 16 + 8, 8))
+    };
+    let gama = |gamma: f64| {
+        (
+            b"gAMA",
+            ((gamma * 1e5).round() as u32).to_be_bytes().to_vec(),
+        )
+    };
+    let chrm = |points: [u32; 8]| {
+        (
+            b"cHRM",
+            points.iter().flat_map(|v| v.to_be_bytes()).collect(),
+        )
+    };
+    let srgb = (b"sRGB", vec![0]);
+    let to_encoded = |linear: f64| {
+        let srgb = if linear <= 0.0031308 {
+            linear * 12.92
+        } else {
+            1.055 * linear.powf(1.0 / 2.4) - 0.055
+        };
+        srgb * 255.0
+    };
+    for (gamma, expected_grey) in [(1.0, [79.0, 188.0]), (1.0 / 1.8, [26.0, 146.0])] {
+        let got = tagged(&[gama(gamma)]);
+        for (i, &level) in [20.0f64, 128.0].iter().enumerate() {
+            let expected = to_encoded((level / 255.0).powf(1.0 / gamma));
+            assert!((expected - expected_grey[i]).abs() < 1.0, "{expected}");
+            assert!(
+                got[i]
+                    .iter()
+                    .all(|&v| (f64::from(v) - expected).abs() <= 1.5),
+                "gamma {gamma}, level {level}: {:?} against {expected:.1}",
+                got[i]
+            );
+        }
+    }
+    let p3 = tagged(&[chrm(P3_D65)]);
+    for (i, patch) in patches.iter().enumerate() {
+        assert_p3_converted(*patch, p3[i]);
+    }
+    assert!(p3[2][0].abs_diff(200) > 10);
+    for chunks in [
+        vec![gama(1.0 / 2.2), chrm(SRGB_D65)],
+        vec![gama(0.45455)],
+        vec![gama(1.0), chrm(P3_D65), srgb],
+        vec![gama(0.0), chrm([0; 8])],
+    ] {
+        assert_eq!(tagged(&chunks), patches, "{chunks:?}");
+    }
+}
+
 /// The RGB sample at (`x`, `y`).
 fn sample(pixels: &Pixels, x: usize, y: usize) -> [u8; 3] {
     let at = (y * pixels.width as usize + x) * 3;

@@ -5,8 +5,9 @@
 use super::Pixels;
 use crate::ImagingError;
 use moxcms::{
-    CicpColorPrimaries, CicpProfile, ColorProfile, DataColorSpace, Layout, MatrixCoefficients,
-    ToneReprCurve, TransferCharacteristics, Transform8BitExecutor, TransformOptions,
+    Chromaticity, CicpColorPrimaries, CicpProfile, ColorPrimaries, ColorProfile, DataColorSpace,
+    Layout, MatrixCoefficients, ToneReprCurve, TransferCharacteristics, Transform8BitExecutor,
+    TransformOptions, XyY,
 };
 use std::sync::Arc;
 
@@ -98,6 +99,63 @@ pub(crate) fn cicp_profile(primaries: u8, transfer: u8) -> Option<Vec<u8>> {
     });
     // moxcms leaves the curves out of a profile it cannot describe.
     profile.red_trc.as_ref()?;
+    profile.encode().ok()
+}
+
+/// An ICC profile for RGB samples described only by a PNG's gAMA and cHRM
+/// chunks (a file with no cICP, iCCP or sRGB chunk), as browsers read them:
+/// the curve is the pure power 1 / `file_gamma` (sRGB's curve without gAMA),
+/// the primaries and white are cHRM's (sRGB's without it). `None` where
+/// that is sRGB near enough: a gamma within libpng's 5 % of 1 / 2.2 (many
+/// writers tag sRGB files so, and the two curves part only in the deepest
+/// shadows) and cHRM within 0.001 of sRGB's. Values no display space has
+/// (a gamma outside 0.1–10, a chromaticity outside 0–1 or with y = 0) are
+/// ignored.
+pub(crate) fn png_chunk_profile(
+    file_gamma: Option<f32>,
+    chromaticities: Option<[(f32, f32); 4]>,
+) -> Option<Vec<u8>> {
+    const SRGB: [(f32, f32); 4] = [(0.3127, 0.329), (0.64, 0.33), (0.3, 0.6), (0.15, 0.06)];
+    let gamma = file_gamma
+        .filter(|g| (0.1..=10.0).contains(g))
+        .filter(|g| !(0.95..=1.05).contains(&(g * 2.2)));
+    let plausible = |&(x, y): &(f32, f32)| (0.0..=1.0).contains(&x) && y > 0.0 && y <= 1.0;
+    let near_srgb = |points: &[(f32, f32); 4]| {
+        points
+            .iter()
+            .zip(SRGB)
+            .all(|(&(x, y), (sx, sy))| (x - sx).abs() <= 0.001 && (y - sy).abs() <= 0.001)
+    };
+    let chromaticities = chromaticities
+        .filter(|points| points.iter().all(plausible))
+        .filter(|points| !near_srgb(points));
+    if gamma.is_none() && chromaticities.is_none() {
+        return None;
+    }
+    let mut profile = ColorProfile::new_srgb();
+    profile.cicp = None;
+    if let Some(file_gamma) = gamma {
+        let curve = ToneReprCurve::Parametric(vec![1.0 / file_gamma]);
+        profile.red_trc = Some(curve.clone());
+        profile.green_trc = Some(curve.clone());
+        profile.blue_trc = Some(curve);
+    }
+    if let Some([white, red, green, blue]) = chromaticities {
+        let point = |(x, y): (f32, f32)| Chromaticity { x, y };
+        let white = XyY {
+            x: f64::from(white.0),
+            y: f64::from(white.1),
+            yb: 1.0,
+        };
+        profile.update_rgb_colorimetry(
+            white,
+            ColorPrimaries {
+                red: point(red),
+                green: point(green),
+                blue: point(blue),
+            },
+        );
+    }
     profile.encode().ok()
 }
 

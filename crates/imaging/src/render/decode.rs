@@ -1,6 +1,8 @@
 //! Decoding to upright sRGB pixels, shrinking on load where the codec can.
 
-use super::color::{cicp_profile, hdr_to_srgb, to_srgb, HdrSpace, IccSource, RgbToSrgb};
+use super::color::{
+    cicp_profile, hdr_to_srgb, png_chunk_profile, to_srgb, HdrSpace, IccSource, RgbToSrgb,
+};
 use super::early_jpeg::RowStream;
 use super::{jpeg_decode, turns, Pixels};
 use crate::probe::{check_pixels, guess_format, readable};
@@ -139,12 +141,15 @@ fn decode_other(
     let mut decoder = reader.into_decoder()?;
     let (width, height) = decoder.dimensions();
     check_pixels(width, height, limits)?;
-    let code_points = (format == ImageFormat::Png)
-        .then(|| png_code_points(bytes))
-        .flatten();
+    let png = (format == ImageFormat::Png)
+        .then(|| png_colour(bytes))
+        .flatten()
+        .unwrap_or_default();
+    let code_points = png.code_points;
     let icc = code_points
         .and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
-        .or(decoder.icc_profile().ok().flatten());
+        .or(decoder.icc_profile().ok().flatten())
+        .or(png.chunk_profile);
     let image = DynamicImage::from_decoder(decoder)?;
     let hdr =
         code_points.and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
@@ -167,12 +172,37 @@ fn decode_other(
     to_srgb(source, icc.as_deref(), width, height)
 }
 
-/// The colour primaries and transfer curve of a PNG's cICP chunk, which
-/// PNG's third edition puts above an iCCP profile. HDR curves are tone
-/// mapped; otherwise an iCCP profile is used where `cicp_profile` has none
-/// (sRGB, unknown code points).
-fn png_code_points(bytes: &[u8]) -> Option<(u8, u8)> {
+/// What a PNG says of its colours outside an iCCP profile, which PNG's
+/// third edition ranks: cICP above iCCP, then sRGB, then gAMA and cHRM.
+#[derive(Default)]
+struct PngColour {
+    /// The colour primaries and transfer curve of a cICP chunk. HDR curves
+    /// are tone mapped; otherwise an iCCP profile is used where
+    /// `cicp_profile` has none (sRGB, unknown code points).
+    code_points: Option<(u8, u8)>,
+    /// A profile made from gAMA and cHRM, for a file with none of the
+    /// chunks ranked above them.
+    chunk_profile: Option<Vec<u8>>,
+}
+
+fn png_colour(bytes: &[u8]) -> Option<PngColour> {
     let reader = png::Decoder::new(Cursor::new(bytes)).read_info().ok()?;
-    let cicp = reader.info().coding_independent_code_points?;
-    Some((cicp.color_primaries, cicp.transfer_function))
+    let info = reader.info();
+    let code_points = info
+        .coding_independent_code_points
+        .map(|cicp| (cicp.color_primaries, cicp.transfer_function));
+    let ranked_above = code_points.is_some() || info.icc_profile.is_some() || info.srgb.is_some();
+    let chunk_profile = if ranked_above {
+        None
+    } else {
+        let xy = |(x, y): (png::ScaledFloat, png::ScaledFloat)| (x.into_value(), y.into_value());
+        let chromaticities = info
+            .chrm_chunk
+            .map(|c| [xy(c.white), xy(c.red), xy(c.green), xy(c.blue)]);
+        png_chunk_profile(info.gama_chunk.map(|g| g.into_value()), chromaticities)
+    };
+    Some(PngColour {
+        code_points,
+        chunk_profile,
+    })
 }
