@@ -136,7 +136,7 @@ impl Photodesk {
             }
         }
         let processed = self
-            .process_photo(bytes.clone(), INGEST_FORMATS, true)
+            .process_photo(bytes.clone(), INGEST_FORMATS.to_vec(), true)
             .await?;
         self.store_staged(sha256, bytes, processed).await
     }
@@ -165,7 +165,7 @@ impl Photodesk {
     pub(crate) async fn process_photo(
         &self,
         bytes: Bytes,
-        formats: &'static [RenditionFormat],
+        formats: Vec<RenditionFormat>,
         fingerprints: bool,
     ) -> Result<Processed, CoreError> {
         let _slot = self
@@ -231,6 +231,8 @@ impl Photodesk {
                 perceptual_hash: Some(fingerprints.perceptual_hash),
                 near_duplicate_of: None,
                 renditions,
+                // AVIF is still to come (`complete_renditions`).
+                rendition_version: None,
             },
             duplicate: false,
             warnings: processed.metadata_problems,
@@ -390,5 +392,7 @@ fn record_of(photo: Photo) -> NewPhoto {
         perceptual_hash: photo.perceptual_hash,
         near_duplicate_of: photo.near_duplicate_of,
         renditions: photo.renditions,
+        // Inserting a known photo changes nothing.
+        rendition_version: None,
     }
 }

@@ -4,9 +4,9 @@
 //! renditions of an earlier pipeline version (see `PIPELINE_VERSION`).
 
 use crate::{CoreError, Photodesk};
-use photodesk_imaging::render::RenditionSpec;
+use photodesk_imaging::render::{RenditionSpec, PIPELINE_VERSION};
 use photodesk_storage::original_key;
-use photodesk_types::{Photo, PhotoId, RenditionFormat};
+use photodesk_types::{Photo, PhotoId, Rendition, RenditionFormat};
 use std::collections::HashMap;
 use std::ops::AddAssign;
 use std::sync::Mutex;
@@ -74,30 +74,44 @@ impl RetryLater {
 }
 
 /// The photos one pass of the worker goes through, a photo at a time.
+#[derive(Clone, Copy)]
 enum Pass {
-    /// Photos lacking these formats (one: each has its own query).
-    Lacking(&'static [RenditionFormat]),
-    /// Photos with renditions whose keys lack this pipeline-version marker.
-    Stale(String),
+    /// Photos whose renditions are not yet a whole set: each gets the
+    /// formats it lacks.
+    Lacking,
+    /// Photos whose renditions are of an earlier pipeline version: each
+    /// gets a whole new set.
+    Stale,
 }
 
 impl Pass {
     /// Up to `limit` photos in need, with ids above `after`, oldest first.
     async fn photos(
-        &self,
+        self,
         app: &Photodesk,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, CoreError> {
         Ok(match self {
-            Pass::Lacking(formats) => app.db.photos_lacking(formats[0], after, limit).await?,
-            Pass::Stale(marker) => {
+            Pass::Lacking => app.db.photos_lacking_renditions(after, limit).await?,
+            Pass::Stale => {
                 app.db
-                    .photos_with_stale_renditions(marker, after, limit)
+                    .photos_with_renditions_before(PIPELINE_VERSION, after, limit)
                     .await?
             }
         })
     }
+}
+
+/// The pipeline version of a set of renditions: the oldest among them,
+/// once every one of [`LATER_FORMATS`] is there (`None` before).
+fn set_version(renditions: &[Rendition]) -> Option<u32> {
+    let whole = LATER_FORMATS
+        .iter()
+        .all(|&format| renditions.iter().any(|r| r.format == format));
+    let versions = renditions.iter().map(|r| RenditionSpec::version_of(&r.key));
+    // A key no version can be read from counts as the oldest.
+    whole.then(|| versions.map(|v| v.unwrap_or(0)).min().unwrap_or(0))
 }
 
 /// What leasing a photo came to.
@@ -134,18 +148,13 @@ impl Photodesk {
     /// Makes the later formats for every photo lacking them, one photo at a
     /// time (bounded memory; readers keep the other core). Calls `progress`
     /// with (done, remaining in the batch) after each photo; returns how
-    /// many were done and failed (a photo lacking two formats counts twice).
-    /// A photo that fails is logged and tried again only after a wait that
-    /// doubles each time, up to a day.
+    /// many were done and failed. A photo that fails is logged and tried
+    /// again only after a wait that doubles each time, up to a day.
     pub async fn complete_renditions(
         &self,
         progress: impl Fn(usize, usize),
     ) -> Result<PassReport, CoreError> {
-        let mut report = PassReport::default();
-        for formats in LATER_FORMATS.chunks(1) {
-            report += self.run_pass(Pass::Lacking(formats), &progress).await?;
-        }
-        Ok(report)
+        self.run_pass(Pass::Lacking, &progress).await
     }
 
     /// Re-makes every rendition of photos that have one from an earlier
@@ -157,8 +166,7 @@ impl Photodesk {
         &self,
         progress: impl Fn(usize, usize),
     ) -> Result<PassReport, CoreError> {
-        let marker = RenditionSpec::current_version_marker();
-        self.run_pass(Pass::Stale(marker), &progress).await
+        self.run_pass(Pass::Stale, &progress).await
     }
 
     /// Goes through the photos `pass` names once, oldest first, by id (a
@@ -182,21 +190,14 @@ impl Photodesk {
                 if !self.retry_later.is_due(&photo.sha256, now) {
                     continue;
                 }
-                let made = match self.lease(&pass, photo).await? {
+                let made = match self.lease(pass, photo).await? {
                     Lease::HeldElsewhere => {
                         report.elsewhere += 1;
                         None
                     }
                     Lease::NoLongerNeeded => None,
                     Lease::Taken(photo) => {
-                        let made = match &pass {
-                            Pass::Lacking(formats) => {
-                                self.make_renditions(&photo, formats, false).await
-                            }
-                            Pass::Stale(_) => {
-                                self.make_renditions(&photo, LATER_FORMATS, true).await
-                            }
-                        };
+                        let made = self.make_renditions(&photo, pass).await;
                         self.db
                             .end_photo_lease(photo.id, &self.lease_holder)
                             .await?;
@@ -223,7 +224,7 @@ impl Photodesk {
 
     /// Leases `photo` to this process and reads it again, since another
     /// process may have made its renditions after the batch was read.
-    async fn lease(&self, pass: &Pass, photo: &Photo) -> Result<Lease, CoreError> {
+    async fn lease(&self, pass: Pass, photo: &Photo) -> Result<Lease, CoreError> {
         let now = chrono::Utc::now();
         let until = now + LEASE;
         if !self
@@ -247,28 +248,45 @@ impl Photodesk {
         }
     }
 
-    /// Makes the photo's renditions in `formats` from its original and
-    /// records them, beside the others or (`replace_all`) instead of them.
-    async fn make_renditions(
-        &self,
-        photo: &Photo,
-        formats: &'static [RenditionFormat],
-        replace_all: bool,
-    ) -> Result<(), CoreError> {
-        let original = self.blobs.get(&original_key(&photo.sha256)).await?;
-        let processed = self.process_photo(original, formats, false).await?;
-        // Blobs stored before a failure below are harmless: the next attempt
-        // writes the same keys.
-        let mut created = Vec::new();
-        let renditions = self
-            .store_rendition_blobs(&photo.sha256, processed.renditions, &mut created)
-            .await?;
-        if replace_all {
-            self.db
-                .replace_renditions(&photo.sha256, renditions)
-                .await?;
+    /// Makes the photo's renditions that `pass` calls for from its original
+    /// and records them with the version of the set they complete: the
+    /// formats it lacks beside the others, or a whole new set instead of
+    /// the old one.
+    async fn make_renditions(&self, photo: &Photo, pass: Pass) -> Result<(), CoreError> {
+        let formats: Vec<RenditionFormat> = match pass {
+            Pass::Lacking => LATER_FORMATS
+                .iter()
+                .copied()
+                .filter(|&format| photo.renditions.iter().all(|r| r.format != format))
+                .collect(),
+            Pass::Stale => LATER_FORMATS.to_vec(),
+        };
+        let renditions = if formats.is_empty() {
+            Vec::new()
         } else {
-            self.db.add_renditions(&photo.sha256, renditions).await?;
+            let original = self.blobs.get(&original_key(&photo.sha256)).await?;
+            let processed = self.process_photo(original, formats, false).await?;
+            // Blobs stored before a failure below are harmless: the next
+            // attempt writes the same keys.
+            let mut created = Vec::new();
+            self.store_rendition_blobs(&photo.sha256, processed.renditions, &mut created)
+                .await?
+        };
+        match pass {
+            Pass::Lacking => {
+                let mut whole_set = photo.renditions.clone();
+                whole_set.extend(renditions.iter().cloned());
+                let version = set_version(&whole_set);
+                self.db
+                    .add_renditions(&photo.sha256, renditions, version)
+                    .await?
+            }
+            Pass::Stale => {
+                let version = set_version(&renditions);
+                self.db
+                    .replace_renditions(&photo.sha256, renditions, version)
+                    .await?
+            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput, Photodesk};
-use photodesk_imaging::render::{RenditionSpec, PIPELINE_VERSION};
+use photodesk_imaging::render::PIPELINE_VERSION;
 use photodesk_testkit::{photo_jpeg, TestApp};
 use photodesk_types::{Photo, RenditionFormat};
 use std::fs::File;
@@ -225,7 +225,7 @@ async fn renditions_of_an_earlier_pipeline_version_are_remade() {
     let t = TestApp::new().await;
     let photo = added(&t, photo_jpeg(800, 600, 1)).await;
     t.app.complete_renditions(|_, _| {}).await.unwrap();
-    let current = RenditionSpec::current_version_marker();
+    let current = format!("-v{PIPELINE_VERSION}.");
     let earlier = format!("-v{}.", PIPELINE_VERSION - 1);
     let made = stored(&t, &photo.sha256).await;
     assert_eq!(made.renditions.len(), 9);
@@ -244,7 +244,7 @@ async fn renditions_of_an_earlier_pipeline_version_are_remade() {
     }
     t.app
         .database()
-        .replace_renditions(&photo.sha256, old.clone())
+        .replace_renditions(&photo.sha256, old.clone(), Some(PIPELINE_VERSION - 1))
         .await
         .unwrap();
     let old_name = old[0].key.rsplit('/').next().unwrap().to_owned();
@@ -306,6 +306,7 @@ async fn photos_stored_without_renditions_get_them_all_later() {
         perceptual_hash: None,
         near_duplicate_of: None,
         renditions: Vec::new(),
+        rendition_version: None,
     };
     let (bytes, _) = t.app.original(&photo.sha256).await.unwrap();
     t.app

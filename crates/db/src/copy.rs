@@ -51,6 +51,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("placeholder", Text),
             ("perceptual_hash", Text),
             ("near_duplicate_of", Int),
+            ("rendition_version", Int),
         ],
         order: &["id"],
         identity: true,

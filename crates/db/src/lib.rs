@@ -55,6 +55,10 @@ pub struct NewPhoto {
     /// SHA-256 of the earlier photo this one nearly duplicates.
     pub near_duplicate_of: Option<String>,
     pub renditions: Vec<Rendition>,
+    /// The pipeline version of `renditions` if they are the whole set,
+    /// `None` while formats are still to come (see
+    /// [`Database::photos_lacking_renditions`]).
+    pub rendition_version: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,28 +116,35 @@ pub trait Database: Send + Sync + 'static {
     /// Returns the stored photo and whether this call created it.
     async fn insert_photo(&self, photo: NewPhoto) -> Result<(Photo, bool), DbError>;
     /// Records renditions made later, in place of any recorded for the
-    /// same format and width.
-    async fn add_renditions(&self, sha256: &str, renditions: Vec<Rendition>)
-        -> Result<(), DbError>;
-    /// Records a photo's renditions in place of all it had, at once.
+    /// same format and width, and the pipeline version of the photo's set
+    /// now (`None`: formats are still to come).
+    async fn add_renditions(
+        &self,
+        sha256: &str,
+        renditions: Vec<Rendition>,
+        set_version: Option<u32>,
+    ) -> Result<(), DbError>;
+    /// Records a photo's renditions in place of all it had, at once, like
+    /// [`Database::add_renditions`].
     async fn replace_renditions(
         &self,
         sha256: &str,
         renditions: Vec<Rendition>,
+        set_version: Option<u32>,
     ) -> Result<(), DbError>;
-    /// Photos that have no rendition in `format` yet, oldest first, from
-    /// the first with an id above `after` (a cursor: 0 starts).
-    async fn photos_lacking(
+    /// Photos whose renditions are not yet a whole set (no version was
+    /// recorded), oldest first, from the first with an id above `after` (a
+    /// cursor: 0 starts). Found by index, however large the library.
+    async fn photos_lacking_renditions(
         &self,
-        format: RenditionFormat,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;
-    /// Photos with a rendition whose key lacks `current_marker` (made by an
-    /// earlier version of the pipeline), like [`Database::photos_lacking`].
-    async fn photos_with_stale_renditions(
+    /// Photos whose whole set of renditions is of a pipeline version
+    /// before `version`, like [`Database::photos_lacking_renditions`].
+    async fn photos_with_renditions_before(
         &self,
-        current_marker: &str,
+        version: u32,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;

@@ -641,9 +641,9 @@ fn make_renditions_stale(data: &Path) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let db = site_database(data).await;
-        // A marker no key contains: every photo with renditions.
+        // A version after the current one: every photo with all renditions.
         for photo in db
-            .photos_with_stale_renditions("-never-", 0, 100)
+            .photos_with_renditions_before(u32::MAX, 0, 100)
             .await
             .unwrap()
         {
@@ -656,7 +656,8 @@ fn make_renditions_stale(data: &Path) {
                 rendition.key = format!("{stem}-v{earlier}.{extension}");
                 std::fs::rename(&file, data.join("blobs").join(&rendition.key)).unwrap();
             }
-            db.replace_renditions(&photo.sha256, renditions)
+            let earlier = photodesk_imaging::render::PIPELINE_VERSION - 1;
+            db.replace_renditions(&photo.sha256, renditions, Some(earlier))
                 .await
                 .unwrap();
         }

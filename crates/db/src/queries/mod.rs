@@ -38,6 +38,7 @@ impl SqlDatabase {
         sha256: &str,
         renditions: &[Rendition],
         replace_all: bool,
+        set_version: Option<u32>,
     ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         let Some(id) = query("SELECT id FROM photos WHERE sha256 = ?")
@@ -54,28 +55,33 @@ impl SqlDatabase {
                 .await?;
         }
         insert_renditions(&mut tx, id, renditions).await?;
+        query("UPDATE photos SET rendition_version = ? WHERE id = ?")
+            .bind(set_version)
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Photos matching `condition` (on `p`, with one `?` for `parameter`)
-    /// with ids above `after`, oldest first, with their renditions.
+    /// Photos matching `condition` (on `p`, with one `?` for each of
+    /// `parameters`) with ids above `after`, oldest first, with their
+    /// renditions.
     async fn photos_where(
         &self,
         condition: &str,
-        parameter: &str,
+        parameters: &[u32],
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
-        let rows = query(format!(
+        let mut rows = query(format!(
             "SELECT {PHOTO_COLUMNS} FROM photos p WHERE {condition} AND p.id > ?
              ORDER BY p.id LIMIT ?"
-        ))
-        .bind(parameter)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        ));
+        for &parameter in parameters {
+            rows = rows.bind(parameter);
+        }
+        let rows = rows.bind(after).bind(limit).fetch_all(&self.pool).await?;
         let mut photos = rows
             .iter()
             .map(photo_from_row)
@@ -308,8 +314,8 @@ async fn upsert_photo(
 ) -> Result<(i64, bool), DbError> {
     let inserted = query(
         "INSERT INTO photos (sha256, media_type, width, height, byte_size, metadata, placeholder,
-                             perceptual_hash, near_duplicate_of, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM photos WHERE sha256 = ?), ?)
+                             perceptual_hash, near_duplicate_of, created_at, rendition_version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM photos WHERE sha256 = ?), ?, ?)
          ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(&photo.sha256)
@@ -322,6 +328,7 @@ async fn upsert_photo(
     .bind(&photo.perceptual_hash)
     .bind(&photo.near_duplicate_of)
     .bind(now)
+    .bind(photo.rendition_version)
     .execute(&mut *tx)
     .await?
         == 1;
@@ -490,43 +497,42 @@ impl Database for SqlDatabase {
         &self,
         sha256: &str,
         renditions: Vec<Rendition>,
+        set_version: Option<u32>,
     ) -> Result<(), DbError> {
-        self.record_renditions(sha256, &renditions, false).await
+        self.record_renditions(sha256, &renditions, false, set_version)
+            .await
     }
 
     async fn replace_renditions(
         &self,
         sha256: &str,
         renditions: Vec<Rendition>,
+        set_version: Option<u32>,
     ) -> Result<(), DbError> {
-        self.record_renditions(sha256, &renditions, true).await
+        self.record_renditions(sha256, &renditions, true, set_version)
+            .await
     }
 
-    async fn photos_lacking(
+    async fn photos_lacking_renditions(
         &self,
-        format: RenditionFormat,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
-        self.photos_where(
-            "NOT EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id AND r.format = ?)",
-            &format.to_string(),
-            after,
-            limit,
-        )
-        .await
+        self.photos_where("p.rendition_version IS NULL", &[], after, limit)
+            .await
     }
 
-    async fn photos_with_stale_renditions(
+    async fn photos_with_renditions_before(
         &self,
-        current_marker: &str,
+        version: u32,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
+        // Bounded on both sides, so that SQLite's planner, which has no
+        // statistics, takes the index rather than scanning photos by id.
         self.photos_where(
-            "EXISTS (SELECT 1 FROM renditions r WHERE r.photo_id = p.id
-                     AND r.key NOT LIKE ? ESCAPE '\\')",
-            &contains_pattern(current_marker),
+            "p.rendition_version >= 0 AND p.rendition_version < ?",
+            &[version],
             after,
             limit,
         )

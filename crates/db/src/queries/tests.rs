@@ -34,6 +34,7 @@ fn photo(n: u8) -> NewPhoto {
             key: format!("renditions/{n:02x}/{width}.{}", format.extension()),
         })
         .collect(),
+        rendition_version: None,
     }
 }
 
@@ -254,65 +255,134 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     assert_eq!(photo.placeholder, self::photo(1).placeholder);
     assert_eq!(photo.perceptual_hash, self::photo(1).perceptual_hash);
 
-    // Insert again: nothing new; later renditions are added beside the others.
+    // Insert again: nothing new. The set lacks a format (no version) until
+    // one is added with the version of the whole set.
     let (again, created) = db.insert_photo(self::photo(1)).await.unwrap();
     assert!(!created);
     assert_eq!(again.id, photo.id);
+    let ids = |photos: Vec<Photo>| photos.iter().map(|p| p.id).collect::<Vec<_>>();
     assert_eq!(
-        db.photos_lacking(RenditionFormat::Avif, 0, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
+        ids(db.photos_lacking_renditions(0, 10).await.unwrap()),
+        [photo.id]
     );
-    let avif = avif_rendition("renditions/01/320.avif");
-    db.add_renditions(&photo.sha256, vec![avif.clone()])
+    // A cursor past the photo's id finds no more.
+    assert!(db
+        .photos_lacking_renditions(photo.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let avif = avif_rendition("renditions/01/320w-q60-v1.avif");
+    db.add_renditions(&photo.sha256, vec![avif.clone()], Some(1))
         .await
         .unwrap();
     let loaded = db.photo_by_sha256(&photo.sha256).await.unwrap().unwrap();
     assert_eq!(loaded.renditions.len(), 4);
     assert!(loaded.renditions.contains(&avif));
     assert!(db
-        .photos_lacking(RenditionFormat::Avif, 0, 10)
+        .photos_lacking_renditions(0, 10)
         .await
         .unwrap()
         .is_empty());
 
-    // Renditions of an earlier pipeline version are found by what the
-    // current keys contain, and replaced all at once.
-    let stale = db
-        .photos_with_stale_renditions("-v9.", 0, 10)
-        .await
-        .unwrap();
-    assert_eq!(stale.len(), 1);
-    assert_eq!(stale[0].renditions.len(), 4);
-    // A cursor past the photo's id finds no more.
+    // A set of an earlier pipeline version is found by that version, and
+    // replaced all at once.
     assert!(db
-        .photos_with_stale_renditions("-v9.", stale[0].id, 10)
+        .photos_with_renditions_before(1, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let stale = db.photos_with_renditions_before(2, 0, 10).await.unwrap();
+    assert_eq!(ids(stale.clone()), [photo.id]);
+    assert_eq!(stale[0].renditions.len(), 4);
+    assert!(db
+        .photos_with_renditions_before(2, photo.id, 10)
         .await
         .unwrap()
         .is_empty());
     let current = Rendition {
-        key: "renditions/01/320w-q60-v9.avif".into(),
+        key: "renditions/01/320w-q60-v2.avif".into(),
         ..avif
     };
-    db.replace_renditions(&photo.sha256, vec![current.clone()])
+    db.replace_renditions(&photo.sha256, vec![current.clone()], Some(2))
         .await
         .unwrap();
     let loaded = db.photo_by_sha256(&photo.sha256).await.unwrap().unwrap();
     assert_eq!(loaded.renditions, [current]);
     assert!(db
-        .photos_with_stale_renditions("-v9.", 0, 10)
+        .photos_with_renditions_before(2, 0, 10)
         .await
         .unwrap()
         .is_empty());
-    // The marker is literal text: `_` is no wildcard.
+    // A set recorded as lacking again is looked for as such, not as stale.
+    db.add_renditions(&photo.sha256, Vec::new(), None)
+        .await
+        .unwrap();
     assert_eq!(
-        db.photos_with_stale_renditions("-v_.", 0, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
+        ids(db.photos_lacking_renditions(0, 10).await.unwrap()),
+        [photo.id]
+    );
+    assert!(db
+        .photos_with_renditions_before(3, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Migration 0007 gives a library from before it the version of each
+/// photo's set from its keys: none where a format is missing, 1 where a
+/// key is of version 1, else 2.
+async fn rendition_versions_are_read_from_the_keys_of_a_library(fixture: Fixture) {
+    let db = fixture.open().await;
+    let with_keys = |n: u8, keys: &[(RenditionFormat, &str)]| NewPhoto {
+        renditions: keys
+            .iter()
+            .map(|&(format, version)| Rendition {
+                format,
+                key: format!("renditions/{n}/320w-q80-{version}.{}", format.extension()),
+                ..avif_rendition("")
+            })
+            .collect(),
+        rendition_version: Some(99),
+        ..photo(n)
+    };
+    use RenditionFormat::{Avif, Jpeg, Webp};
+    let current = db
+        .insert_photo(with_keys(1, &[(Jpeg, "v2"), (Webp, "v2"), (Avif, "v2")]))
+        .await
+        .unwrap()
+        .0;
+    let older = db
+        .insert_photo(with_keys(2, &[(Jpeg, "v1"), (Webp, "v1"), (Avif, "v2")]))
+        .await
+        .unwrap()
+        .0;
+    let lacking = db
+        .insert_photo(with_keys(3, &[(Jpeg, "v2"), (Webp, "v2")]))
+        .await
+        .unwrap()
+        .0;
+    let migration = match db.dialect() {
+        Dialect::Sqlite => include_str!("../../migrations/sqlite/0007_rendition_version.sql"),
+        Dialect::Postgres => include_str!("../../migrations/postgres/0007_rendition_version.sql"),
+    };
+    let start = migration.find("UPDATE photos").unwrap();
+    let end = start + migration[start..].find("END;").unwrap() + 3;
+    query(&migration[start..end])
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let ids = |photos: Vec<Photo>| photos.iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(db.photos_lacking_renditions(0, 10).await.unwrap()),
+        [lacking.id]
+    );
+    assert_eq!(
+        ids(db.photos_with_renditions_before(2, 0, 10).await.unwrap()),
+        [older.id]
+    );
+    assert_eq!(
+        ids(db.photos_with_renditions_before(3, 0, 10).await.unwrap()),
+        [current.id, older.id]
     );
 }
 
@@ -661,16 +731,17 @@ async fn concurrent_writers_wait_their_turn(fixture: Fixture) {
             other.clone()
         };
         let avif = avif_rendition(&format!("renditions/{at}/320.avif"));
-        writes.spawn(async move { on.add_renditions(&photo.sha256, vec![avif]).await });
+        writes.spawn(async move { on.add_renditions(&photo.sha256, vec![avif], Some(1)).await });
     }
     for written in writes.join_all().await {
         written.unwrap();
     }
-    assert!(db
-        .photos_lacking(RenditionFormat::Avif, 0, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    let recorded = db.photos_with_renditions_before(2, 0, 10).await.unwrap();
+    assert_eq!(recorded.len(), 8);
+    assert!(recorded.iter().all(|p| p
+        .renditions
+        .iter()
+        .any(|r| r.format == RenditionFormat::Avif)));
 }
 
 /// migrate-store copies the columns `copy::TABLES` lists: a migration that
@@ -725,6 +796,7 @@ on_both_backends!(
     a_failing_transaction_leaves_no_rows,
     reopening_keeps_data_and_migrations_are_idempotent,
     photos_keep_renditions_and_fingerprints,
+    rendition_versions_are_read_from_the_keys_of_a_library,
     a_near_duplicate_names_the_earlier_photo,
     saves_check_versions_and_keep_revisions,
     scheduled_stories_publish_exactly_once,

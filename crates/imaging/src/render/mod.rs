@@ -79,6 +79,16 @@ impl RenditionSpec {
     /// Reads a name made by [`RenditionSpec::file_name`] back, by this
     /// pipeline version or an earlier one (still stored until re-rendered).
     pub fn from_file_name(name: &str) -> Option<RenditionSpec> {
+        Self::parse_file_name(name).map(|(spec, _)| spec)
+    }
+
+    /// The pipeline version a rendition's file name (or key) was made by.
+    pub fn version_of(key: &str) -> Option<u32> {
+        let name = key.rsplit('/').next()?;
+        Self::parse_file_name(name).map(|(_, version)| version)
+    }
+
+    fn parse_file_name(name: &str) -> Option<(RenditionSpec, u32)> {
         let (stem, extension) = name.rsplit_once('.')?;
         let format = RenditionFormat::parse(extension)?;
         let mut parts = stem.split('-');
@@ -93,13 +103,7 @@ impl RenditionSpec {
         (parts.next().is_none()
             && (1..=PIPELINE_VERSION).contains(&version)
             && spec.file_name_of_version(version) == name)
-            .then_some(spec)
-    }
-
-    /// What every file name of the current pipeline version contains, and
-    /// no earlier one: how stale renditions are found.
-    pub fn current_version_marker() -> String {
-        format!("-v{PIPELINE_VERSION}.")
+            .then_some((spec, version))
     }
 
     /// The standard ladder in one format for a photo `upright_width` wide:
