@@ -3,7 +3,7 @@
 -- ingest). The background worker looks photos up by it, through the index,
 -- instead of scanning every rendition at each poll: on a library of 100 000
 -- photos those scans took half a second every 15 seconds.
-ALTER TABLE photos ADD COLUMN rendition_version INTEGER;
+ALTER TABLE photos ADD COLUMN rendition_version BIGINT;
 
 -- Versions 1 and 2 are all there are when this runs.
 UPDATE photos SET rendition_version = CASE

@@ -841,6 +841,7 @@ async fn rows_copy_across_backends_and_back() {
     db.create_api_token("ann", "ci", "token").await.unwrap();
     let mut burst = photo(7);
     burst.near_duplicate_of = Some(photo(1).sha256);
+    burst.rendition_version = Some(2);
     db.insert_photo(burst).await.unwrap();
 
     let (middle_db, back_db) = (middle.open().await, back.open().await);
