@@ -37,9 +37,10 @@ pub struct Photodesk {
     limits: DecodeLimits,
     /// What renditions may carry beyond the rights fields.
     embed: EmbedOptions,
-    /// Held while new photos are compared with the library and inserted,
-    /// so near-duplicates arriving together are found.
-    catalogue: Arc<tokio::sync::Mutex<()>>,
+    /// The library's fingerprints, held while new photos are compared
+    /// with the library and inserted, so near-duplicates arriving together
+    /// are found.
+    catalogue: Arc<tokio::sync::Mutex<photos::Catalogue>>,
     /// At most this many photos are decoded at once, so memory stays bounded
     /// however many arrive together.
     decode_slots: Arc<Semaphore>,

@@ -115,12 +115,12 @@ impl Photodesk {
                 tracing::warn!(slide = slide + 1, photo = %names[slide], "{problem}");
             }
         }
-        let _catalogue = self.catalogue.lock().await;
+        let mut catalogue = self.catalogue.lock().await;
         let fresh = staged
             .iter_mut()
             .filter(|photo| !photo.duplicate)
             .map(|photo| &mut photo.record);
-        if let Err(err) = self.flag_near_duplicates(fresh).await {
+        if let Err(err) = self.flag_near_duplicates(&mut catalogue, fresh).await {
             self.remove_unreferenced(&created).await;
             return Err(err);
         }

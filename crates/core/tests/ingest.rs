@@ -210,6 +210,50 @@ async fn instances_make_each_photo_once_between_them() {
     }
 }
 
+/// Instances keep the library's fingerprints and read only the photos
+/// added since they last looked, another instance's included: a near copy
+/// of a photo the other instance ingested after this one's last look is
+/// flagged, and so is a near copy of one this instance added itself.
+#[tokio::test]
+async fn near_duplicates_are_found_across_instances() {
+    let t = TestApp::new().await;
+    let other = Photodesk::open(&t.config).await.unwrap();
+    let first = added(&t, photo_jpeg(800, 600, 1)).await;
+    let Ingested {
+        photo: second,
+        outcome,
+        ..
+    } = other
+        .ingest(input("b.jpg", photo_jpeg(800, 600, 2)))
+        .await
+        .unwrap();
+    assert_eq!(outcome, IngestOutcome::Added);
+    let later = added(&t, photo_jpeg(800, 600, 3)).await;
+    for (seen, copy_of) in [(&first, 1), (&later, 3)] {
+        let Ingested { outcome, .. } = other
+            .ingest(input("copy.jpg", photo_jpeg(400, 300, copy_of)))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            IngestOutcome::NearDuplicate {
+                of: seen.sha256.clone()
+            }
+        );
+    }
+    let Ingested { outcome, .. } = t
+        .app
+        .ingest(input("copy.jpg", photo_jpeg(640, 480, 2)))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        IngestOutcome::NearDuplicate {
+            of: second.sha256.clone()
+        }
+    );
+}
+
 fn has_avif(photo: &Photo) -> bool {
     photo
         .renditions

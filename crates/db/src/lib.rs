@@ -161,9 +161,13 @@ pub trait Database: Send + Sync + 'static {
     ) -> Result<bool, DbError>;
     /// Ends `holder`'s lease on the photo (another holder's stays).
     async fn end_photo_lease(&self, id: PhotoId, holder: &str) -> Result<(), DbError>;
-    /// Every fingerprinted photo's SHA-256 with its fingerprints, to find
-    /// near-duplicates (an empty placeholder where none was recorded).
-    async fn fingerprints(&self) -> Result<Vec<(String, Fingerprints)>, DbError>;
+    /// The fingerprints of every fingerprinted photo with an id above
+    /// `after`, by id, to find near-duplicates (an empty placeholder where
+    /// none was recorded).
+    async fn fingerprints_after(
+        &self,
+        after: PhotoId,
+    ) -> Result<Vec<(PhotoId, Fingerprints)>, DbError>;
     async fn counts(&self) -> Result<Counts, DbError>;
     /// Every blob the database refers to, for integrity checks.
     async fn referenced_blobs(&self) -> Result<Vec<BlobReference>, DbError>;

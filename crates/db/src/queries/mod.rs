@@ -572,11 +572,15 @@ impl Database for SqlDatabase {
         Ok(())
     }
 
-    async fn fingerprints(&self) -> Result<Vec<(String, Fingerprints)>, DbError> {
+    async fn fingerprints_after(
+        &self,
+        after: PhotoId,
+    ) -> Result<Vec<(PhotoId, Fingerprints)>, DbError> {
         query(
-            "SELECT sha256, perceptual_hash, COALESCE(placeholder, '') AS placeholder
-             FROM photos WHERE perceptual_hash IS NOT NULL ORDER BY id",
+            "SELECT id, perceptual_hash, COALESCE(placeholder, '') AS placeholder
+             FROM photos WHERE id > ? AND perceptual_hash IS NOT NULL ORDER BY id",
         )
+        .bind(after)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -585,7 +589,7 @@ impl Database for SqlDatabase {
                 placeholder: row.try_get("placeholder")?,
                 perceptual_hash: row.try_get("perceptual_hash")?,
             };
-            Ok((row.try_get("sha256")?, fingerprints))
+            Ok((row.try_get("id")?, fingerprints))
         })
         .collect()
     }

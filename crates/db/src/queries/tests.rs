@@ -395,13 +395,19 @@ async fn a_near_duplicate_names_the_earlier_photo(fixture: Fixture) {
     let (second, created) = db.insert_photo(burst).await.unwrap();
     assert!(created);
     assert_eq!(second.near_duplicate_of, Some(first.sha256.clone()));
-    let fingerprints = db.fingerprints().await.unwrap();
+    let fingerprints = db.fingerprints_after(0).await.unwrap();
     assert_eq!(fingerprints.len(), 2);
     let expected = Fingerprints {
         placeholder: photo(1).placeholder.unwrap(),
         perceptual_hash: "01".repeat(16),
     };
-    assert_eq!(fingerprints[0], (first.sha256, expected));
+    assert_eq!(fingerprints[0], (first.id, expected));
+    // Those added since a photo was read.
+    let since = db.fingerprints_after(first.id).await.unwrap();
+    assert_eq!(
+        since.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [second.id]
+    );
 }
 
 async fn saves_check_versions_and_keep_revisions(fixture: Fixture) {

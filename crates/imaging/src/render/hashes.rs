@@ -4,7 +4,7 @@
 use super::Pixels;
 use base64::Engine;
 use image::{DynamicImage, RgbImage};
-use image_hasher::{HashAlg, HasherConfig, ImageHash};
+use image_hasher::{HashAlg, HasherConfig};
 use photodesk_types::Fingerprints;
 
 /// Photos whose perceptual hashes differ in at most this many of their 144
@@ -64,12 +64,7 @@ pub fn perceptual_hash(pixels: &Pixels) -> String {
 /// Bits that differ between two perceptual hashes; `None` if either is not
 /// a hash of this kind.
 pub fn perceptual_distance(a: &str, b: &str) -> Option<u32> {
-    let parse = |s: &str| -> Option<ImageHash> {
-        let bytes = hex::decode(s).ok()?;
-        ImageHash::from_bytes(&bytes).ok()
-    };
-    let (a, b) = (parse(a)?, parse(b)?);
-    (a.as_bytes().len() == b.as_bytes().len()).then(|| a.dist(&b))
+    hamming(&hash_bits(a)?, &hash_bits(b)?)
 }
 
 /// How many bits apart two photos' perceptual hashes are, if the photos are
@@ -77,15 +72,47 @@ pub fn perceptual_distance(a: &str, b: &str) -> Option<u32> {
 /// (from the placeholders) within `NEAR_DUPLICATE_COLOUR`. A placeholder
 /// that is not a ThumbHash (none was recorded) leaves the hash to decide.
 pub fn near_duplicate_distance(a: &Fingerprints, b: &Fingerprints) -> Option<u32> {
-    let bits = perceptual_distance(&a.perceptual_hash, &b.perceptual_hash)
-        .filter(|&bits| bits <= NEAR_DUPLICATE_BITS)?;
-    let colours = average_colour(&a.placeholder).zip(average_colour(&b.placeholder));
-    let alike = colours.is_none_or(|(a, b)| {
-        a.iter()
-            .zip(b)
-            .all(|(a, b)| (a - b).abs() <= NEAR_DUPLICATE_COLOUR)
-    });
-    alike.then_some(bits)
+    Likeness::of(a)?.near_duplicate_distance(&Likeness::of(b)?)
+}
+
+/// A photo's fingerprints as near-duplicates are told by: the hash's bits
+/// and the placeholder's average colour, read once. A library's worth is
+/// held compactly (about 50 bytes a photo) and compared without parsing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Likeness {
+    hash: Box<[u8]>,
+    colour: Option<[f32; 3]>,
+}
+
+impl Likeness {
+    /// `None` if the perceptual hash is not one of this kind.
+    pub fn of(fingerprints: &Fingerprints) -> Option<Likeness> {
+        Some(Likeness {
+            hash: hash_bits(&fingerprints.perceptual_hash)?.into(),
+            colour: average_colour(&fingerprints.placeholder),
+        })
+    }
+
+    /// [`near_duplicate_distance`] of the two photos.
+    pub fn near_duplicate_distance(&self, other: &Likeness) -> Option<u32> {
+        let bits = hamming(&self.hash, &other.hash).filter(|&bits| bits <= NEAR_DUPLICATE_BITS)?;
+        let alike = self.colour.zip(other.colour).is_none_or(|(a, b)| {
+            a.iter()
+                .zip(b)
+                .all(|(a, b)| (a - b).abs() <= NEAR_DUPLICATE_COLOUR)
+        });
+        alike.then_some(bits)
+    }
+}
+
+/// The bits of a perceptual hash as [`perceptual_hash`] writes it.
+fn hash_bits(hex: &str) -> Option<Vec<u8>> {
+    hex::decode(hex).ok().filter(|bits| !bits.is_empty())
+}
+
+/// Bits that differ between two hashes of the same length.
+fn hamming(a: &[u8], b: &[u8]) -> Option<u32> {
+    (a.len() == b.len()).then(|| a.iter().zip(b).map(|(a, b)| (a ^ b).count_ones()).sum())
 }
 
 /// The average R, G and B (0–1) a ThumbHash records.

@@ -16,7 +16,9 @@ pub use decode::decode_upright;
 use decode::decode_upright_streamed;
 use early_jpeg::EarlyJpeg;
 pub use embed::EmbedOptions;
-pub use hashes::{near_duplicate_distance, perceptual_distance, perceptual_hash, placeholder};
+pub use hashes::{
+    near_duplicate_distance, perceptual_distance, perceptual_hash, placeholder, Likeness,
+};
 use turn::Turn;
 
 use crate::{DecodeLimits, ImagingError};
