@@ -4,8 +4,7 @@
 
 use crate::{CoreError, Photodesk};
 use bytes::Bytes;
-use photodesk_db::Database;
-use photodesk_db::NewPhoto;
+use photodesk_db::{Database, NewPhoto};
 use photodesk_imaging::render::{process, Job, Likeness, Processed, Rendered, RenditionSpec};
 use photodesk_storage::{key_sha256, original_key, rendition_key};
 use photodesk_types::{Fingerprints, Photo, PhotoId, Rendition, RenditionFormat};

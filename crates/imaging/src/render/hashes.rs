@@ -77,7 +77,7 @@ pub fn near_duplicate_distance(a: &Fingerprints, b: &Fingerprints) -> Option<u32
 
 /// A photo's fingerprints as near-duplicates are told by: the hash's bits
 /// and the placeholder's average colour, read once. A library's worth is
-/// held compactly (about 50 bytes a photo) and compared without parsing.
+/// held compactly (under 100 bytes a photo) and compared without parsing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Likeness {
     hash: Box<[u8]>,
