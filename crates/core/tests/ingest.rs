@@ -212,8 +212,8 @@ async fn instances_make_each_photo_once_between_them() {
 
 /// Instances keep the library's fingerprints and read only the photos
 /// added since they last looked, another instance's included: a near copy
-/// of a photo the other instance ingested after this one's last look is
-/// flagged, and so is a near copy of one this instance added itself.
+/// is flagged whether its photo was there at the instance's first look or
+/// was added by the other instance after its last one.
 #[tokio::test]
 async fn near_duplicates_are_found_across_instances() {
     let t = TestApp::new().await;
