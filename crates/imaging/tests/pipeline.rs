@@ -570,6 +570,59 @@ fn transparency_is_kept_where_the_format_has_it() {
     assert!(!webp.windows(4).any(|w| w == b"ALPH"));
 }
 
+/// WebP renditions are coded on two threads (vendor/README.md: libwebp's
+/// coding loop, two macroblock rows at once). The file must not depend on
+/// the threads' timing, and must be as good and as small as libwebp's
+/// one-thread encode of the same pixels.
+#[test]
+fn webp_coded_on_two_threads_matches_the_one_thread_encode() {
+    // A real photo, without metadata so that the files hold pixels only.
+    let photo = image::load_from_memory(&fixture("iptc-ref-std2019.1.jpg")).unwrap();
+    let png = encode(&DynamicImage::ImageRgb8(photo.to_rgb8()), ImageFormat::Png);
+    let source = decode_upright(&png, LIMITS, 1, None).unwrap();
+    let two_threads = |width: u32| {
+        let processed = process(
+            png.clone().into(),
+            LIMITS,
+            &job(&[width], RenditionFormat::Webp),
+        );
+        processed.unwrap().renditions.remove(0).bytes
+    };
+    // Wide, and a height that leaves a part row at the bottom.
+    for width in [1000, 333] {
+        let pixels = source.resized(width).unwrap();
+        let coded = two_threads(width);
+        for _ in 0..3 {
+            assert!(two_threads(width) == coded, "{width} px: another file");
+        }
+        let one_thread = webp::Encoder::from_rgb(&pixels.data, pixels.width, pixels.height)
+            .encode_simple(false, 80.0)
+            .unwrap()
+            .to_vec();
+        assert_ne!(
+            coded, one_thread,
+            "{width} px: the two-thread loop did not run"
+        );
+        let error = |webp: &[u8]| {
+            let decoded = decode_upright(webp, LIMITS, 1, None).unwrap();
+            let (mean, _) = differences(&decoded, &pixels);
+            mean
+        };
+        let (two, one) = (error(&coded), error(&one_thread));
+        assert!(
+            two <= one * 1.02,
+            "{width} px: error {two:.4} against {one:.4}"
+        );
+        let size_ratio = coded.len() as f64 / one_thread.len() as f64;
+        assert!(
+            (0.98..=1.02).contains(&size_ratio),
+            "{width} px: {} bytes against {}",
+            coded.len(),
+            one_thread.len()
+        );
+    }
+}
+
 #[test]
 fn ladder_never_upscales_and_every_format_decodes() {
     let photo = encode(

@@ -43,7 +43,7 @@ pub(crate) fn encode(
                 webp::Encoder::from_rgb(&pixels.data, pixels.width, pixels.height)
             };
             let webp = encoder
-                .encode_simple(false, f32::from(spec.quality))
+                .encode_advanced(&webp_config(spec.quality))
                 .map_err(|e| failed(format!("{e:?}")))?;
             Ok(embed::into_webp(webp.to_vec(), metadata, options))
         }
@@ -73,6 +73,18 @@ pub(crate) fn encode(
             Ok(encoded.map_err(|e| failed(e.to_string()))?.avif_file)
         }
     }
+}
+
+/// Lossy WebP at `quality`, libwebp's defaults otherwise (method 4, as
+/// libvips, sharp and Pillow use). `thread_level` lets the analysis and the
+/// coding loop (vendor/README.md: two macroblock rows at once) use a second
+/// core, as they would otherwise leave it idle for most of a WebP rendition.
+fn webp_config(quality: u8) -> webp::WebPConfig {
+    let mut config = webp::WebPConfig::new().expect("libwebp's default configuration");
+    config.quality = f32::from(quality);
+    config.alpha_compression = 1;
+    config.thread_level = 1;
+    config
 }
 
 fn progressive_jpeg(rgb: &[u8], pixels: &Pixels, quality: u8) -> std::io::Result<Vec<u8>> {
