@@ -1,6 +1,7 @@
 //! The rendition pipeline end to end: orientation, colour, formats, sizes,
-//! embedded rights, fingerprints. Pixels are compared with a tolerance,
-//! never encoded bytes.
+//! embedded rights, fingerprints. Pixels are compared with a tolerance;
+//! encoded bytes only where the encoder itself is tested (the two-thread
+//! WebP coder must give the same file every time).
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use photodesk_imaging::render::{
