@@ -923,25 +923,17 @@ static int ParallelTokenPass(VP8Encoder* const enc, VP8EncIterator* const it,
   const WebPWorkerInterface* const workers = WebPGetWorkerInterface();
   VP8Encoder* const copy = (VP8Encoder*)WebPSafeMalloc(1ULL, sizeof(*copy));
   int* const done = (int*)WebPSafeCalloc((uint64_t)enc->mb_h, sizeof(*done));
-  VP8EncIterator* const it2 =
-      (VP8EncIterator*)WebPSafeMalloc(1ULL, sizeof(*it2));
+  VP8EncIterator it2;  // the second thread's
   Wavefront wave;
   WavefrontLane lanes[2];
   WebPWorker worker;
   int ok;
 
-  if (copy == NULL || done == NULL || it2 == NULL) {
-    WebPSafeFree(copy);
-    WebPSafeFree(done);
-    WebPSafeFree(it2);
-    return -1;
-  }
   workers->Init(&worker);
-  if (!workers->Reset(&worker)) {
+  if (copy == NULL || done == NULL || !workers->Reset(&worker)) {
     workers->End(&worker);
     WebPSafeFree(copy);
     WebPSafeFree(done);
-    WebPSafeFree(it2);
     return -1;
   }
   // The copy shares every buffer; its probabilities, statistics and cost
@@ -949,7 +941,7 @@ static int ParallelTokenPass(VP8Encoder* const enc, VP8EncIterator* const it,
   *copy = *enc;
   copy->proba.dirty = 1;
   VP8CalculateLevelCosts(&copy->proba);
-  VP8IteratorInit(copy, it2);
+  VP8IteratorInit(copy, &it2);
 
   pthread_mutex_init(&wave.lock, NULL);
   pthread_cond_init(&wave.moved, NULL);
@@ -959,7 +951,7 @@ static int ParallelTokenPass(VP8Encoder* const enc, VP8EncIterator* const it,
     int i;
     for (i = 0; i < 2; ++i) {
       lanes[i].enc = (i == 0) ? enc : copy;
-      lanes[i].it = (i == 0) ? it : it2;
+      lanes[i].it = (i == 0) ? it : &it2;
       lanes[i].wave = &wave;
       lanes[i].rows = rows;
       lanes[i].first_row = i;
@@ -993,7 +985,6 @@ static int ParallelTokenPass(VP8Encoder* const enc, VP8EncIterator* const it,
   *distortion = lanes[0].distortion + lanes[1].distortion;
   WebPSafeFree(copy);
   WebPSafeFree(done);
-  WebPSafeFree(it2);
   return ok;
 }
 
