@@ -49,7 +49,6 @@ pub struct Photodesk {
     /// are read while others decode.
     staging_slots: Arc<Semaphore>,
     /// Photos whose later renditions failed, with when to try again.
-    retry_later: Arc<renditions::RetryLater>,
     /// This process's name in photo leases (see `Database::lease_photo`).
     lease_holder: Arc<str>,
 }
@@ -70,7 +69,6 @@ impl Photodesk {
             catalogue: Arc::default(),
             decode_slots: Arc::new(Semaphore::new(cores)),
             staging_slots: Arc::new(Semaphore::new(2 * cores)),
-            retry_later: Arc::default(),
             lease_holder: renditions::lease_holder().into(),
         }
     }

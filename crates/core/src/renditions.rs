@@ -4,13 +4,12 @@
 //! renditions of an earlier pipeline version (see `PIPELINE_VERSION`).
 
 use crate::{CoreError, Photodesk};
+use photodesk_db::PhotoLease;
 use photodesk_imaging::render::{RenditionSpec, PIPELINE_VERSION};
 use photodesk_storage::original_key;
-use photodesk_types::{Photo, PhotoId, Rendition, RenditionFormat};
-use std::collections::HashMap;
+use photodesk_types::{Photo, PhotoId, Rendition, RenditionFailure, RenditionFormat};
 use std::ops::AddAssign;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Formats [`Photodesk::complete_renditions`] makes for photos lacking them:
 /// AVIF, which ingest leaves for later, and JPEG and WebP too, for photos
@@ -46,31 +45,15 @@ pub(crate) fn lease_holder() -> String {
     )
 }
 
-/// Photos whose renditions could not be made, and when to try again: the
-/// wait doubles from one poll period up to a day, so a broken original is
-/// neither retried (and logged) at every poll nor given up for good. Kept
-/// in memory: a restart, or a command, tries every photo again.
-#[derive(Default)]
-pub(crate) struct RetryLater(Mutex<HashMap<String, (u32, Instant)>>);
-
-impl RetryLater {
-    fn is_due(&self, sha256: &str, now: Instant) -> bool {
-        let failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        failures.get(sha256).is_none_or(|&(_, due)| due <= now)
-    }
-
-    fn failed(&self, sha256: &str, now: Instant) {
-        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (count, due) = failures.entry(sha256.to_owned()).or_insert((0, now));
-        *count += 1;
-        let wait = WORKER_POLL.saturating_mul(1 << (*count).min(16));
-        *due = now + wait.min(LONGEST_RETRY_WAIT);
-    }
-
-    fn succeeded(&self, sha256: &str) {
-        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(sha256);
-    }
+/// How long a photo waits after its `failures`-th failed try: from two
+/// poll periods, doubling up to a day, so a broken original is neither
+/// retried (and logged) at every poll nor given up for good. The wait is
+/// kept in the database, so instances sharing it wait the same, and a
+/// restart does not start it over.
+fn retry_wait(failures: u32) -> Duration {
+    WORKER_POLL
+        .saturating_mul(1 << failures.min(16))
+        .min(LONGEST_RETRY_WAIT)
 }
 
 /// The photos one pass of the worker goes through, a photo at a time.
@@ -116,10 +99,14 @@ fn set_version(renditions: &[Rendition]) -> Option<u32> {
 
 /// What leasing a photo came to.
 enum Lease {
-    /// This process has it, as the database has it now.
-    Taken(Box<Photo>),
+    /// This process has it, as the database has it now, after as many
+    /// failed tries.
+    Taken(Box<Photo>, u32),
     /// Another process is making its renditions.
     HeldElsewhere,
+    /// Its renditions failed before, and the wait until the next try is
+    /// not over.
+    Waiting,
     /// Another process made them since the photo was read.
     NoLongerNeeded,
 }
@@ -134,6 +121,8 @@ pub struct PassReport {
     /// Photos left to another process that was making their renditions
     /// (another instance, or a command beside the server).
     pub elsewhere: usize,
+    /// Photos that failed before and wait for their next try.
+    pub waiting: usize,
 }
 
 impl AddAssign for PassReport {
@@ -141,6 +130,7 @@ impl AddAssign for PassReport {
         self.done += other.done;
         self.failed += other.failed;
         self.elsewhere += other.elsewhere;
+        self.waiting += other.waiting;
     }
 }
 
@@ -149,7 +139,8 @@ impl Photodesk {
     /// time (bounded memory; readers keep the other core). Calls `progress`
     /// with (done, remaining in the batch) after each photo; returns how
     /// many were done and failed. A photo that fails is logged and tried
-    /// again only after a wait that doubles each time, up to a day.
+    /// again only after a wait that doubles each time, up to a day
+    /// ([`Photodesk::rendition_failures`] tells editors why).
     pub async fn complete_renditions(
         &self,
         progress: impl Fn(usize, usize),
@@ -169,6 +160,24 @@ impl Photodesk {
         self.run_pass(Pass::Stale, &progress).await
     }
 
+    /// Ends the wait of every photo whose renditions failed, so the next
+    /// pass tries them all again (`photodesk rerender`, after whatever
+    /// broke them was fixed). Returns how many were waiting.
+    pub async fn retry_failed_renditions_now(&self) -> Result<u64, CoreError> {
+        Ok(self.db.end_failure_waits(chrono::Utc::now()).await?)
+    }
+
+    /// Photos whose renditions could not be made, with the last error and
+    /// the next try, the furthest first: those among `photos` if given,
+    /// else up to `limit`.
+    pub async fn rendition_failures(
+        &self,
+        photos: Option<&[PhotoId]>,
+        limit: u32,
+    ) -> Result<Vec<RenditionFailure>, CoreError> {
+        Ok(self.db.rendition_failures(photos, limit).await?)
+    }
+
     /// Goes through the photos `pass` names once, oldest first, by id (a
     /// photo that fails does not hold up those after it). Each photo is
     /// leased first, so processes sharing the database make it once.
@@ -185,35 +194,35 @@ impl Photodesk {
                 break;
             };
             after = last.id;
-            let now = Instant::now();
             for (at, photo) in batch.iter().enumerate() {
-                if !self.retry_later.is_due(&photo.sha256, now) {
-                    continue;
-                }
-                let made = match self.lease(pass, photo).await? {
-                    Lease::HeldElsewhere => {
-                        report.elsewhere += 1;
-                        None
-                    }
-                    Lease::NoLongerNeeded => None,
-                    Lease::Taken(photo) => {
-                        let made = self.make_renditions(&photo, pass).await;
-                        self.db
-                            .end_photo_lease(photo.id, &self.lease_holder)
-                            .await?;
-                        Some(made)
-                    }
-                };
-                match made {
-                    None => {}
-                    Some(Ok(())) => {
-                        report.done += 1;
-                        self.retry_later.succeeded(&photo.sha256);
-                    }
-                    Some(Err(err)) => {
-                        tracing::error!(sha256 = %photo.sha256, %err, "could not make renditions");
-                        report.failed += 1;
-                        self.retry_later.failed(&photo.sha256, Instant::now());
+                match self.lease(pass, photo).await? {
+                    Lease::HeldElsewhere => report.elsewhere += 1,
+                    Lease::Waiting => report.waiting += 1,
+                    Lease::NoLongerNeeded => {}
+                    Lease::Taken(photo, failures) => {
+                        match self.make_renditions(&photo, pass).await {
+                            Ok(()) => {
+                                report.done += 1;
+                                self.db
+                                    .end_photo_lease(photo.id, &self.lease_holder)
+                                    .await?;
+                            }
+                            Err(err) => {
+                                tracing::error!(sha256 = %photo.sha256, %err, "could not make renditions");
+                                report.failed += 1;
+                                let retry_at = chrono::Utc::now()
+                                    + chrono::TimeDelta::from_std(retry_wait(failures + 1))
+                                        .unwrap_or(chrono::TimeDelta::MAX);
+                                self.db
+                                    .fail_photo_lease(
+                                        photo.id,
+                                        &self.lease_holder,
+                                        &err.to_string(),
+                                        retry_at,
+                                    )
+                                    .await?;
+                            }
+                        }
                     }
                 }
                 progress(report.done, batch.len() - at - 1);
@@ -227,17 +236,19 @@ impl Photodesk {
     async fn lease(&self, pass: Pass, photo: &Photo) -> Result<Lease, CoreError> {
         let now = chrono::Utc::now();
         let until = now + LEASE;
-        if !self
+        let failures = match self
             .db
             .lease_photo(photo.id, &self.lease_holder, now, until)
             .await?
         {
-            return Ok(Lease::HeldElsewhere);
-        }
+            PhotoLease::Taken { failures } => failures,
+            PhotoLease::Held => return Ok(Lease::HeldElsewhere),
+            PhotoLease::Waiting => return Ok(Lease::Waiting),
+        };
         let fresh = pass.photos(self, photo.id - 1, 1).await;
         match fresh {
             Ok(mut fresh) if fresh.first().is_some_and(|p| p.id == photo.id) => {
-                Ok(Lease::Taken(Box::new(fresh.remove(0))))
+                Ok(Lease::Taken(Box::new(fresh.remove(0)), failures))
             }
             fresh => {
                 self.db

@@ -129,16 +129,20 @@ async fn ingest_stores_once_flags_near_duplicates_and_completes_avif() {
 }
 
 /// A photo whose AVIF cannot be made (its original damaged in the store)
-/// is reported, does not hold up the photos after it, and is not tried
-/// again at once; the others are done.
+/// is reported, does not hold up the photos after it, and waits before its
+/// next try, in every instance sharing the database; editors can read why.
+/// Trying again at once (`photodesk rerender`) counts the next failure, and
+/// once the original is repaired the record is gone.
 #[tokio::test]
-async fn a_failing_photo_waits_and_holds_up_nothing() {
+async fn a_failing_photo_waits_everywhere_and_holds_up_nothing() {
     let t = TestApp::new().await;
+    let other = Photodesk::open(&t.config).await.unwrap();
     let mut photos = Vec::new();
     for seed in 1..=3 {
         photos.push(added(&t, photo_jpeg(320, 240, seed * 3)).await);
     }
     let broken = photodesk_storage::original_key(&photos[0].sha256);
+    let original = t.app.blobs().get(&broken).await.unwrap();
     t.app.blobs().delete(&broken).await.unwrap();
     t.app
         .blobs()
@@ -151,14 +155,41 @@ async fn a_failing_photo_waits_and_holds_up_nothing() {
         .complete_renditions(|done, remaining| progress.lock().unwrap().push((done, remaining)))
         .await
         .unwrap();
-    assert_eq!((made.done, made.failed), (2, 1));
+    assert_eq!((made.done, made.failed, made.waiting), (2, 1, 0));
     assert_eq!(*progress.lock().unwrap(), [(0, 2), (1, 1), (2, 0)]);
-    // Not retried at the next poll: nothing is done, nothing fails.
-    let again = t.app.complete_renditions(|_, _| {}).await.unwrap();
-    assert_eq!((again.done, again.failed), (0, 0));
+    // Not retried at the next poll, by this instance or another: nothing is
+    // done, nothing fails.
+    for app in [&t.app, &other] {
+        let again = app.complete_renditions(|_, _| {}).await.unwrap();
+        assert_eq!((again.done, again.failed, again.waiting), (0, 0, 1));
+    }
     for (photo, made) in photos.iter().zip([false, true, true]) {
         assert_eq!(has_avif(&stored(&t, &photo.sha256).await), made);
     }
+    let failures = other.rendition_failures(None, 10).await.unwrap();
+    assert_eq!(failures.len(), 1);
+    let failure = &failures[0];
+    assert_eq!((failure.sha256.as_str(), failure.failures), (photos[0].sha256.as_str(), 1));
+    assert!(failure.error.contains("unsupported") || failure.error.contains("format"), "{}", failure.error);
+    // The first wait is two poll periods (15 s each).
+    let wait = failure.retry_at - chrono::Utc::now();
+    assert!(wait > chrono::TimeDelta::seconds(20) && wait <= chrono::TimeDelta::seconds(30), "{wait}");
+
+    assert_eq!(other.retry_failed_renditions_now().await.unwrap(), 1);
+    let again = other.complete_renditions(|_, _| {}).await.unwrap();
+    assert_eq!((again.done, again.failed, again.waiting), (0, 1, 0));
+    let failures = t.app.rendition_failures(Some(&[photos[0].id]), 0).await.unwrap();
+    assert_eq!(failures[0].failures, 2);
+    let wait = failures[0].retry_at - chrono::Utc::now();
+    assert!(wait > chrono::TimeDelta::seconds(50), "the wait doubles: {wait}");
+
+    t.app.blobs().delete(&broken).await.unwrap();
+    t.app.blobs().put_if_absent(&broken, original).await.unwrap();
+    t.app.retry_failed_renditions_now().await.unwrap();
+    let made = t.app.complete_renditions(|_, _| {}).await.unwrap();
+    assert_eq!((made.done, made.failed, made.waiting), (1, 0, 0));
+    assert!(has_avif(&stored(&t, &photos[0].sha256).await));
+    assert!(t.app.rendition_failures(None, 10).await.unwrap().is_empty());
 }
 
 /// Instances sharing the database and the store (as several servers do)
@@ -175,15 +206,12 @@ async fn instances_make_each_photo_once_between_them() {
     // The first photo is held by a process that is still at it.
     let now = chrono::Utc::now();
     let db = t.app.database();
-    assert!(db
-        .lease_photo(
-            photos[0].id,
-            "busy",
-            now,
-            now + chrono::TimeDelta::minutes(1)
-        )
-        .await
-        .unwrap());
+    assert_eq!(
+        db.lease_photo(photos[0].id, "busy", now, now + chrono::TimeDelta::minutes(1))
+            .await
+            .unwrap(),
+        photodesk_db::PhotoLease::Taken { failures: 0 }
+    );
     let (a, b) = tokio::join!(
         t.app.complete_renditions(|_, _| {}),
         other.complete_renditions(|_, _| {})

@@ -13,8 +13,8 @@ pub use queries::SqlDatabase;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    ApiToken, Fingerprints, Photo, PhotoId, PhotoMetadata, Rendition, RenditionFormat, Revision,
-    Role, StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User, UserId,
+    ApiToken, Fingerprints, Photo, PhotoId, PhotoMetadata, Rendition, RenditionFailure,
+    RenditionFormat, Revision, Role, StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User, UserId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +89,17 @@ pub enum Visibility {
     All,
 }
 
+/// What asking for a photo's lease came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoLease {
+    /// The caller has it; its renditions failed this many times before.
+    Taken { failures: u32 },
+    /// Another process has it.
+    Held,
+    /// Its renditions failed, and the wait before the next try runs on.
+    Waiting,
+}
+
 /// Row counts, for integrity checks and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {
@@ -149,7 +160,7 @@ pub trait Database: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;
     /// Leases the photo to `holder` until `until`, unless another holder's
-    /// lease on it runs past `now`; true if `holder` now has it. Processes
+    /// lease on it, or the wait after a failure, runs past `now`. Processes
     /// sharing the database take a photo this way before making its
     /// renditions, so each photo's are made once.
     async fn lease_photo(
@@ -158,9 +169,31 @@ pub trait Database: Send + Sync + 'static {
         holder: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<bool, DbError>;
-    /// Ends `holder`'s lease on the photo (another holder's stays).
+    ) -> Result<PhotoLease, DbError>;
+    /// Ends `holder`'s lease on the photo (another holder's stays), and
+    /// with it the record of failed tries.
     async fn end_photo_lease(&self, id: PhotoId, holder: &str) -> Result<(), DbError>;
+    /// Turns `holder`'s lease into a wait after a failed try: no process
+    /// takes the photo before `retry_at`; the failure is counted and
+    /// `error` kept for editors.
+    async fn fail_photo_lease(
+        &self,
+        id: PhotoId,
+        holder: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), DbError>;
+    /// Ends every wait after a failure at `now`, for a command that tries
+    /// every photo again. Returns how many photos were waiting.
+    async fn end_failure_waits(&self, now: DateTime<Utc>) -> Result<u64, DbError>;
+    /// Photos whose renditions could not be made, the furthest next try
+    /// first (the most often failed, as the wait grows with each failure):
+    /// those among `photos` if given, else up to `limit`.
+    async fn rendition_failures(
+        &self,
+        photos: Option<&[PhotoId]>,
+        limit: u32,
+    ) -> Result<Vec<RenditionFailure>, DbError>;
     /// The fingerprints of every fingerprinted photo with an id above
     /// `after`, by id, to find near-duplicates (an empty placeholder where
     /// none was recorded).

@@ -674,10 +674,12 @@ fn hold_first_photo(data: &Path, time: chrono::TimeDelta) {
         let db = site_database(data).await;
         let photo = db.photo_by_id(1).await.unwrap().unwrap();
         let now = chrono::Utc::now();
-        assert!(db
-            .lease_photo(photo.id, "another", now, now + time)
-            .await
-            .unwrap());
+        assert_eq!(
+            db.lease_photo(photo.id, "another", now, now + time)
+                .await
+                .unwrap(),
+            photodesk_db::PhotoLease::Taken { failures: 0 }
+        );
         db.close().await;
     });
 }

@@ -140,6 +140,17 @@ pub struct Photo {
     pub created_at: DateTime<Utc>,
 }
 
+/// A photo whose renditions the background worker could not make: it waits
+/// until `retry_at`, longer after each failed try, up to a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenditionFailure {
+    pub photo_id: PhotoId,
+    pub sha256: String,
+    pub failures: u32,
+    pub error: String,
+    pub retry_at: DateTime<Utc>,
+}
+
 /// Small fingerprints of a photo's pixels, stored with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprints {

@@ -6,13 +6,13 @@ mod editing;
 
 use crate::backend::{contains_pattern, placeholders, query, Dialect, Pool, Row, Tx};
 use crate::{
-    BlobReference, Counts, Database, DbError, NewPhoto, NewSession, NewStory, SaveResult,
+    BlobReference, Counts, Database, DbError, NewPhoto, NewSession, NewStory, PhotoLease, SaveResult,
     Visibility,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    ApiToken, Fingerprints, Photo, PhotoId, Rendition, RenditionFormat, Revision, Role, Slide,
+    ApiToken, Fingerprints, Photo, PhotoId, Rendition, RenditionFailure, RenditionFormat, Revision, Role, Slide,
     Story, StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User,
 };
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
@@ -545,22 +545,37 @@ impl Database for SqlDatabase {
         holder: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<bool, DbError> {
+    ) -> Result<PhotoLease, DbError> {
         // One statement, so two processes racing for a photo cannot both
         // win: PostgreSQL re-checks the WHERE on the row the other wrote.
+        // A wait after a failure is held by '', which no process is.
         let taken = query(
             "INSERT INTO photo_leases (photo_id, holder, expires_at) VALUES (?, ?, ?)
              ON CONFLICT (photo_id) DO UPDATE SET
                holder = excluded.holder, expires_at = excluded.expires_at
-             WHERE photo_leases.expires_at <= ? OR photo_leases.holder = excluded.holder",
+             WHERE photo_leases.expires_at <= ? OR photo_leases.holder = excluded.holder
+             RETURNING failures",
         )
         .bind(id)
         .bind(holder)
         .bind(until)
         .bind(now)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(taken == 1)
+        if let Some(row) = taken {
+            return Ok(PhotoLease::Taken {
+                failures: row.unsigned("failures")?,
+            });
+        }
+        let holder = query("SELECT holder FROM photo_leases WHERE photo_id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match holder {
+            Some(row) if row.try_get::<&str>("holder")?.is_empty() => PhotoLease::Waiting,
+            // Gone since: let go a moment ago, so taken at the next try.
+            _ => PhotoLease::Held,
+        })
     }
 
     async fn end_photo_lease(&self, id: PhotoId, holder: &str) -> Result<(), DbError> {
@@ -570,6 +585,71 @@ impl Database for SqlDatabase {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn fail_photo_lease(
+        &self,
+        id: PhotoId,
+        holder: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        query(
+            "UPDATE photo_leases SET holder = '', failures = failures + 1, error = ?, expires_at = ?
+             WHERE photo_id = ? AND holder = ?",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(id)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn end_failure_waits(&self, now: DateTime<Utc>) -> Result<u64, DbError> {
+        query("UPDATE photo_leases SET expires_at = ? WHERE holder = '' AND expires_at > ?")
+            .bind(now)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+    }
+
+    async fn rendition_failures(
+        &self,
+        photos: Option<&[PhotoId]>,
+        limit: u32,
+    ) -> Result<Vec<RenditionFailure>, DbError> {
+        let among = match photos {
+            Some([]) => return Ok(Vec::new()),
+            Some(ids) => format!("AND l.photo_id IN ({})", placeholders(ids.len())),
+            None => String::new(),
+        };
+        let mut select = query(format!(
+            "SELECT l.photo_id, p.sha256, l.failures, COALESCE(l.error, '') AS error, l.expires_at
+             FROM photo_leases l JOIN photos p ON p.id = l.photo_id
+             WHERE l.failures > 0 {among}
+             ORDER BY l.expires_at DESC, l.photo_id LIMIT ?"
+        ));
+        for &id in photos.unwrap_or_default() {
+            select = select.bind(id);
+        }
+        let limit = photos.map_or(limit, |ids| ids.len().try_into().unwrap_or(u32::MAX));
+        select
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(RenditionFailure {
+                    photo_id: row.try_get("photo_id")?,
+                    sha256: row.try_get("sha256")?,
+                    failures: row.unsigned("failures")?,
+                    error: row.try_get("error")?,
+                    retry_at: row.try_get("expires_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn fingerprints_after(

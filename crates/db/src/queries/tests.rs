@@ -677,48 +677,119 @@ async fn a_photo_is_leased_to_one_holder_at_a_time(fixture: Fixture) {
     let (second, _) = db.insert_photo(photo(2)).await.unwrap();
     let now = Utc::now();
     let minute = chrono::Duration::minutes(1);
-    assert!(db
-        .lease_photo(first.id, "a", now, now + minute)
-        .await
-        .unwrap());
+    let taken = PhotoLease::Taken { failures: 0 };
+    let lease = |db: &SqlDatabase, id, holder: &'static str, at| {
+        let db = db.clone();
+        async move { db.lease_photo(id, holder, at, at + minute).await.unwrap() }
+    };
+    assert_eq!(lease(&db, first.id, "a", now).await, taken);
     // Held: another holder is refused, on another connection too, while
     // the holder may renew; other photos are free.
-    assert!(!other
-        .lease_photo(first.id, "b", now, now + minute)
-        .await
-        .unwrap());
-    assert!(db
-        .lease_photo(first.id, "a", now, now + minute)
-        .await
-        .unwrap());
-    assert!(other
-        .lease_photo(second.id, "b", now, now + minute)
-        .await
-        .unwrap());
+    assert_eq!(lease(&other, first.id, "b", now).await, PhotoLease::Held);
+    assert_eq!(lease(&db, first.id, "a", now).await, taken);
+    assert_eq!(lease(&other, second.id, "b", now).await, taken);
     // Only the holder ends it.
     other.end_photo_lease(first.id, "b").await.unwrap();
-    assert!(!other
-        .lease_photo(first.id, "b", now, now + minute)
-        .await
-        .unwrap());
+    assert_eq!(lease(&other, first.id, "b", now).await, PhotoLease::Held);
     db.end_photo_lease(first.id, "a").await.unwrap();
-    assert!(other
-        .lease_photo(first.id, "b", now, now + minute)
-        .await
-        .unwrap());
+    assert_eq!(lease(&other, first.id, "b", now).await, taken);
     // A lease that ran out (its holder died) is taken over.
     let later = now + minute;
-    assert!(db
-        .lease_photo(first.id, "a", later, later + minute)
-        .await
-        .unwrap());
+    assert_eq!(lease(&db, first.id, "a", later).await, taken);
     // Two racing for a free photo: exactly one wins.
     db.end_photo_lease(first.id, "a").await.unwrap();
     let (x, y) = tokio::join!(
-        db.lease_photo(first.id, "a", later, later + minute),
-        other.lease_photo(first.id, "b", later, later + minute)
+        lease(&db, first.id, "a", later),
+        lease(&other, first.id, "b", later)
     );
-    assert!(x.unwrap() ^ y.unwrap());
+    assert!((x == taken) ^ (y == taken), "{x:?} {y:?}");
+}
+
+/// A failed try holds the photo for every process until its retry time,
+/// even the one that failed; the failures are counted and the last error
+/// kept until the renditions are made.
+async fn failed_photos_wait_for_everyone_and_tell_why(fixture: Fixture) {
+    let db = fixture.open().await;
+    let other = fixture.open().await;
+    let (first, _) = db.insert_photo(photo(1)).await.unwrap();
+    let (second, _) = db.insert_photo(photo(2)).await.unwrap();
+    let now = Utc::now();
+    let minute = chrono::Duration::minutes(1);
+    let lease = |db: &SqlDatabase, id, holder: &'static str, at| {
+        let db = db.clone();
+        async move { db.lease_photo(id, holder, at, at + minute).await.unwrap() }
+    };
+    assert!(db.rendition_failures(None, 10).await.unwrap().is_empty());
+    assert_eq!(
+        lease(&db, first.id, "a", now).await,
+        PhotoLease::Taken { failures: 0 }
+    );
+    // Only the holder can record a failure.
+    other
+        .fail_photo_lease(first.id, "b", "not mine", now + minute)
+        .await
+        .unwrap();
+    assert!(db.rendition_failures(None, 10).await.unwrap().is_empty());
+    let retry_at = now + minute * 2;
+    db.fail_photo_lease(first.id, "a", "<script>truncated</script>", retry_at)
+        .await
+        .unwrap();
+    for (db, holder) in [(&db, "a"), (&other, "b")] {
+        assert_eq!(lease(db, first.id, holder, now).await, PhotoLease::Waiting);
+        assert_eq!(
+            lease(db, first.id, holder, now + minute).await,
+            PhotoLease::Waiting
+        );
+    }
+    let failures = other.rendition_failures(None, 10).await.unwrap();
+    assert_eq!(failures.len(), 1);
+    let failure = &failures[0];
+    assert_eq!(
+        (failure.photo_id, failure.sha256.as_str(), failure.failures),
+        (first.id, first.sha256.as_str(), 1)
+    );
+    assert_eq!(failure.error, "<script>truncated</script>");
+    assert_eq!(failure.retry_at.timestamp_micros(), retry_at.timestamp_micros());
+    // Once the wait is over, the next try knows how many failed before.
+    assert_eq!(
+        lease(&other, first.id, "b", retry_at).await,
+        PhotoLease::Taken { failures: 1 }
+    );
+    other
+        .fail_photo_lease(first.id, "b", "still broken", retry_at + minute)
+        .await
+        .unwrap();
+    // A command ends every wait at once.
+    assert_eq!(db.end_failure_waits(now).await.unwrap(), 1);
+    assert_eq!(db.end_failure_waits(now).await.unwrap(), 0);
+    assert_eq!(
+        lease(&db, first.id, "a", now).await,
+        PhotoLease::Taken { failures: 2 }
+    );
+    // Listed among given photos, or the furthest next try first, up to a
+    // limit; still listed while being tried again.
+    assert_eq!(lease(&db, second.id, "a", now).await, PhotoLease::Taken { failures: 0 });
+    db.fail_photo_lease(second.id, "a", "gone", now + minute * 3)
+        .await
+        .unwrap();
+    let all = db.rendition_failures(None, 10).await.unwrap();
+    let ids: Vec<_> = all.iter().map(|f| f.photo_id).collect();
+    assert_eq!(ids, [second.id, first.id]);
+    assert_eq!(all[1].error, "still broken");
+    let limited = db.rendition_failures(None, 1).await.unwrap();
+    assert_eq!(limited.len(), 1);
+    let among = db.rendition_failures(Some(&[first.id]), 0).await.unwrap();
+    assert_eq!(among.len(), 1);
+    assert_eq!(among[0].photo_id, first.id);
+    assert!(db.rendition_failures(Some(&[]), 10).await.unwrap().is_empty());
+    // Made at last: the record goes with the lease.
+    db.end_photo_lease(first.id, "a").await.unwrap();
+    let left = db.rendition_failures(None, 10).await.unwrap();
+    assert_eq!(left.iter().map(|f| f.photo_id).collect::<Vec<_>>(), [second.id]);
+    assert_eq!(
+        lease(&other, first.id, "b", now).await,
+        PhotoLease::Taken { failures: 0 }
+    );
 }
 
 /// Writes from several connections at once (two instances, or one pool's
@@ -795,6 +866,7 @@ on_both_backends!(
     the_copy_covers_every_table_and_column,
     attempts_are_counted_per_key_and_window,
     a_photo_is_leased_to_one_holder_at_a_time,
+    failed_photos_wait_for_everyone_and_tell_why,
     concurrent_writers_wait_their_turn,
     story_round_trip_keeps_every_field_and_order,
     slugs_stay_unique_and_photos_are_shared,

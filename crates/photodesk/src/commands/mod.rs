@@ -56,13 +56,24 @@ async fn complete_renditions(app: &Photodesk) -> anyhow::Result<PassReport> {
     if report.done > 0 {
         tracing::info!(photos = report.done, "AVIF renditions made");
     }
+    if report.waiting > 0 {
+        tracing::warn!(
+            photos = report.waiting,
+            "renditions failed before and wait for their next try; `photodesk rerender` tries them now"
+        );
+    }
     Ok(report)
 }
 
-/// `photodesk rerender`: fails if any photo could not be re-made (each is
-/// logged with its reason).
+/// `photodesk rerender`: tries every photo again, those waiting after a
+/// failure too; fails if any photo could not be re-made (each is logged
+/// with its reason).
 async fn rerender(config: Config) -> anyhow::Result<()> {
     let app = Photodesk::open(&config).await?;
+    let waited = app.retry_failed_renditions_now().await?;
+    if waited > 0 {
+        tracing::info!(photos = waited, "trying photos that failed before again");
+    }
     let missing = complete_renditions(&app).await?;
     let bar = ingest::progress_bar(0, "re-making renditions");
     let PassReport { done, failed, .. } =

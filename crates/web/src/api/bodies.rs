@@ -121,7 +121,7 @@ impl From<Photo> for PhotoBody {
     fn from(photo: Photo) -> Self {
         PhotoBody {
             id: photo.id,
-            original_url: original_url(&photo),
+            original_url: original_url(&photo.sha256),
             renditions: photo
                 .renditions
                 .iter()

@@ -15,7 +15,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use minijinja::context;
 use photodesk_core::{CoreError, SessionUser, SESSION_LIFETIME};
-use photodesk_types::{RenditionFormat, StoryId};
+use photodesk_types::{RenditionFailure, RenditionFormat, StoryId};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -150,10 +150,17 @@ async fn edit_story(
         .story_by_id(story_id(&state, &id)?)
         .await
         .map_err(|e| state.page_error(e))?;
+    let photo_ids: Vec<_> = story.slides.iter().map(|slide| slide.photo.id).collect();
+    let failures = state
+        .app
+        .rendition_failures(Some(&photo_ids), 0)
+        .await
+        .map_err(|e| state.page_error(e))?;
     let slides: Vec<_> = story
         .slides
         .iter()
         .map(|slide| {
+            let failure = failures.iter().find(|f| f.photo_id == slide.photo.id);
             let thumb = slide
                 .photo
                 .renditions
@@ -166,9 +173,10 @@ async fn edit_story(
                 caption => slide.caption,
                 alt_text => slide.alt_text,
                 credit => slide.credit,
-                thumb => thumb.map_or_else(|| original_url(&slide.photo), |r| rendition_url(&slide.photo, r)),
+                thumb => thumb.map_or_else(|| original_url(&slide.photo.sha256), |r| rendition_url(&slide.photo, r)),
                 thumb_height => (160 * slide.photo.height).checked_div(slide.photo.width).unwrap_or(107),
                 near_duplicate => slide.photo.near_duplicate_of.is_some(),
+                rendition_failure => failure.map(failure_view),
             }
         })
         .collect();
@@ -445,6 +453,11 @@ async fn story_list(
         .all_stories(&search, 200, 0)
         .await
         .map_err(|e| state.page_error(e))?;
+    let failures = state
+        .app
+        .rendition_failures(None, FAILURES_LISTED)
+        .await
+        .map_err(|e| state.page_error(e))?;
     let rows: Vec<_> = stories
         .iter()
         .map(|s| {
@@ -463,11 +476,27 @@ async fn story_list(
         context! {
             title => "Stories",
             stories => rows,
+            failures => failures.iter().map(failure_view).collect::<Vec<_>>(),
             search,
             user => session.user.name,
             csrf_token => session.csrf_token,
         },
     )
+}
+
+/// Photos with failed renditions listed above the stories, the most often
+/// failed first.
+const FAILURES_LISTED: u32 = 20;
+
+/// A photo whose renditions failed, as editor pages show it.
+fn failure_view(failure: &RenditionFailure) -> minijinja::Value {
+    context! {
+        original_url => original_url(&failure.sha256),
+        photo => failure.sha256.get(..12).unwrap_or(&failure.sha256),
+        failures => failure.failures,
+        error => failure.error,
+        retry_at => failure.retry_at.format("%-d %b %Y %H:%M UTC").to_string(),
+    }
 }
 
 impl AppState {

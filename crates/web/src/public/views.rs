@@ -10,8 +10,8 @@ use photodesk_types::{
 use serde::Serialize;
 use serde_json::json;
 
-pub fn original_url(photo: &Photo) -> String {
-    format!("/originals/{}", photo.sha256)
+pub fn original_url(sha256: &str) -> String {
+    format!("/originals/{sha256}")
 }
 
 /// `/renditions/<sha256>/<file>`: the file name is the last segment of the
@@ -129,7 +129,7 @@ pub fn jpeg_link(origin: &str, photo: &Photo, width: u32) -> JpegLink {
             byte_size: r.byte_size,
         },
         None => JpegLink {
-            url: format!("{origin}{}", original_url(photo)),
+            url: format!("{origin}{}", original_url(&photo.sha256)),
             width: photo.width,
             height: photo.height,
             byte_size: photo.byte_size,
@@ -157,7 +157,7 @@ fn image(photo: &Photo, alt: &str, sizes: &'static str) -> Image {
     // A 1024-px JPEG suits browsers that ignore srcset.
     let fallback = jpegs(photo)
         .min_by_key(|r| r.width.abs_diff(1024))
-        .map_or_else(|| original_url(photo), |r| rendition_url(photo, r));
+        .map_or_else(|| original_url(&photo.sha256), |r| rendition_url(photo, r));
     let sources = [RenditionFormat::Avif, RenditionFormat::Webp]
         .into_iter()
         .map(|format| Source {
@@ -404,7 +404,7 @@ pub fn story(
                 position => slide.position,
                 url => slide_url(slug, slide.position),
                 full_url => jpeg_at_least(&slide.photo, FULL_WIDTH)
-                    .map_or_else(|| original_url(&slide.photo), |r| rendition_url(&slide.photo, r)),
+                    .map_or_else(|| original_url(&slide.photo.sha256), |r| rendition_url(&slide.photo, r)),
                 caption => slide.caption,
                 credit => slide.credit,
                 image => image(&slide.photo, &slide.alt_text, SLIDE_SIZES),
