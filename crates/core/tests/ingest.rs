@@ -141,14 +141,7 @@ async fn a_failing_photo_waits_everywhere_and_holds_up_nothing() {
     for seed in 1..=3 {
         photos.push(added(&t, photo_jpeg(320, 240, seed * 3)).await);
     }
-    let broken = photodesk_storage::original_key(&photos[0].sha256);
-    let original = t.app.blobs().get(&broken).await.unwrap();
-    t.app.blobs().delete(&broken).await.unwrap();
-    t.app
-        .blobs()
-        .put_if_absent(&broken, Bytes::from_static(b"no longer a photo"))
-        .await
-        .unwrap();
+    let original = t.damage_original(&photos[0].sha256).await;
     let progress = std::sync::Mutex::new(Vec::new());
     let made = t
         .app
@@ -169,22 +162,38 @@ async fn a_failing_photo_waits_everywhere_and_holds_up_nothing() {
     let failures = other.rendition_failures(None, 10).await.unwrap();
     assert_eq!(failures.len(), 1);
     let failure = &failures[0];
-    assert_eq!((failure.sha256.as_str(), failure.failures), (photos[0].sha256.as_str(), 1));
-    assert!(failure.error.contains("unsupported") || failure.error.contains("format"), "{}", failure.error);
+    assert_eq!(
+        (failure.sha256.as_str(), failure.failures),
+        (photos[0].sha256.as_str(), 1)
+    );
+    assert!(
+        failure.error.contains("unsupported") || failure.error.contains("format"),
+        "{}",
+        failure.error
+    );
     // The first wait is two poll periods (15 s each).
     let wait = failure.retry_at - chrono::Utc::now();
-    assert!(wait > chrono::TimeDelta::seconds(20) && wait <= chrono::TimeDelta::seconds(30), "{wait}");
+    assert!(
+        wait > chrono::TimeDelta::seconds(20) && wait <= chrono::TimeDelta::seconds(30),
+        "{wait}"
+    );
 
     assert_eq!(other.retry_failed_renditions_now().await.unwrap(), 1);
     let again = other.complete_renditions(|_, _| {}).await.unwrap();
     assert_eq!((again.done, again.failed, again.waiting), (0, 1, 0));
-    let failures = t.app.rendition_failures(Some(&[photos[0].id]), 0).await.unwrap();
+    let failures = t
+        .app
+        .rendition_failures(Some(&[photos[0].id]), 0)
+        .await
+        .unwrap();
     assert_eq!(failures[0].failures, 2);
     let wait = failures[0].retry_at - chrono::Utc::now();
-    assert!(wait > chrono::TimeDelta::seconds(50), "the wait doubles: {wait}");
+    assert!(
+        wait > chrono::TimeDelta::seconds(50),
+        "the wait doubles: {wait}"
+    );
 
-    t.app.blobs().delete(&broken).await.unwrap();
-    t.app.blobs().put_if_absent(&broken, original).await.unwrap();
+    t.restore_original(&photos[0].sha256, original).await;
     t.app.retry_failed_renditions_now().await.unwrap();
     let made = t.app.complete_renditions(|_, _| {}).await.unwrap();
     assert_eq!((made.done, made.failed, made.waiting), (1, 0, 0));
@@ -207,9 +216,14 @@ async fn instances_make_each_photo_once_between_them() {
     let now = chrono::Utc::now();
     let db = t.app.database();
     assert_eq!(
-        db.lease_photo(photos[0].id, "busy", now, now + chrono::TimeDelta::minutes(1))
-            .await
-            .unwrap(),
+        db.lease_photo(
+            photos[0].id,
+            "busy",
+            now,
+            now + chrono::TimeDelta::minutes(1)
+        )
+        .await
+        .unwrap(),
         photodesk_db::PhotoLease::Taken { failures: 0 }
     );
     let (a, b) = tokio::join!(

@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
     ApiToken, Fingerprints, Photo, PhotoId, PhotoMetadata, Rendition, RenditionFailure,
-    RenditionFormat, Revision, Role, StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User, UserId,
+    RenditionFormat, Revision, Role, StoryContent, StoryId, StoryStatus, StorySummary,
+    StoryWithSlides, User, UserId,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -3,9 +3,11 @@
 
 pub use photodesk_testservers::{Postgres, SeaweedFs};
 
+use bytes::Bytes;
 use image::{ImageBuffer, ImageFormat, Rgb};
 use photodesk_config::{Config, RawConfig};
 use photodesk_core::Photodesk;
+use photodesk_storage::original_key;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -122,6 +124,27 @@ impl TestApp {
         &self.config.data_dir
     }
 
+    /// Replaces the photo's stored original with bytes that are no photo,
+    /// as a damaged store would hold, so making its renditions fails; gives
+    /// the original back for [`TestApp::restore_original`].
+    pub async fn damage_original(&self, sha256: &str) -> Bytes {
+        let key = original_key(sha256);
+        let original = self.app.blobs().get(&key).await.unwrap();
+        self.replace_original(sha256, Bytes::from_static(b"no longer a photo"))
+            .await;
+        original
+    }
+
+    pub async fn restore_original(&self, sha256: &str, original: Bytes) {
+        self.replace_original(sha256, original).await;
+    }
+
+    async fn replace_original(&self, sha256: &str, bytes: Bytes) {
+        let key = original_key(sha256);
+        self.app.blobs().delete(&key).await.unwrap();
+        self.app.blobs().put_if_absent(&key, bytes).await.unwrap();
+    }
+
     /// A folder with `count` generated photos, inside the temp dir.
     pub fn photo_folder(&self, name: &str, count: usize) -> PathBuf {
         let folder = self.dir.path().join(name);
@@ -138,4 +161,14 @@ impl TestApp {
             .unwrap();
         self
     }
+}
+
+/// Text as the templates write it into HTML: minijinja escapes these six.
+pub fn html_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
 }

@@ -6,7 +6,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use photodesk_config::RawConfig;
-use photodesk_testkit::{photo_jpeg, with_broken_xmp, TestApp};
+use photodesk_testkit::{html_escaped, photo_jpeg, with_broken_xmp, TestApp};
 use photodesk_types::Role;
 use photodesk_web::{app, AppState};
 use serde_json::{json, Value};
@@ -1259,4 +1259,77 @@ async fn readers_get_neither_originals_nor_the_gps_position_unless_kept() {
             "byte for byte"
         );
     }
+}
+
+/// A photo whose renditions failed in the background is flagged on its
+/// slide and listed above the stories, with the reason, the tries and the
+/// next try, all escaped; once made, the flag is gone.
+#[tokio::test]
+async fn editors_see_which_photos_failed_to_render_and_why() {
+    let site = Site::new().await;
+    let (story, _) = story_with_slide(&site, "Alt").await;
+    let app = &site.t.app;
+    let photo = app.story_by_id(story).await.unwrap().slides[0]
+        .photo
+        .clone();
+    let original = site.t.damage_original(&photo.sha256).await;
+    assert_eq!(app.complete_renditions(|_, _| {}).await.unwrap().failed, 1);
+    let failure = app.rendition_failures(None, 10).await.unwrap().remove(0);
+
+    let (cookie, _) = session(&site).await;
+    let page = |uri: String| {
+        let cookie = cookie.clone();
+        let site = &site;
+        async move {
+            let reply = site
+                .send(
+                    Request::get(uri)
+                        .header(header::COOKIE, cookie)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK);
+            reply.body.as_str().unwrap().to_owned()
+        }
+    };
+    let error = html_escaped(&failure.error);
+    let next = failure.retry_at.format("%-d %b %Y %H:%M UTC").to_string();
+    let edit = page(format!("/edit/stories/{story}")).await;
+    let flag = edit
+        .split("could not be made")
+        .nth(1)
+        .expect("the slide is flagged");
+    assert!(
+        flag.starts_with(&format!(" (1 try): {error}. Next try {next}.")),
+        "{flag}"
+    );
+    let list = page("/edit".into()).await;
+    assert!(list.contains(&format!("href=\"/originals/{}\"", photo.sha256)));
+    assert!(
+        list.contains(&format!("{error} (1 try; next try {next})")),
+        "{list}"
+    );
+
+    // Markup in an error is text.
+    let db = app.database();
+    let now = chrono::Utc::now();
+    db.end_failure_waits(now).await.unwrap();
+    db.lease_photo(photo.id, "test", now, now).await.unwrap();
+    db.fail_photo_lease(photo.id, "test", "<img src=x onerror=alert(1)>", now)
+        .await
+        .unwrap();
+    let list = page("/edit".into()).await;
+    assert!(
+        list.contains("&lt;img src=x onerror=alert(1)&gt; (2 tries;"),
+        "{list}"
+    );
+    assert!(!list.contains("<img src=x"));
+
+    site.t.restore_original(&photo.sha256, original).await;
+    assert_eq!(app.complete_renditions(|_, _| {}).await.unwrap().done, 1);
+    assert!(!page(format!("/edit/stories/{story}"))
+        .await
+        .contains("could not be made"));
+    assert!(!page("/edit".into()).await.contains("could not be made"));
 }

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use photodesk_testkit::{story_text, TestApp, SEED_STORY};
+use photodesk_testkit::{html_escaped, story_text, TestApp, SEED_STORY};
 use photodesk_web::{app, AppState};
 use tower::ServiceExt;
 
@@ -66,15 +66,6 @@ async fn get_with(t: &TestApp, uri: &str, headers: &[(header::HeaderName, &str)]
         headers,
         body,
     }
-}
-
-/// Captions as they appear in HTML (the template escapes `'` and `&`).
-fn html_escaped(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
 }
 
 #[tokio::test]

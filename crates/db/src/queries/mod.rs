@@ -6,14 +6,14 @@ mod editing;
 
 use crate::backend::{contains_pattern, placeholders, query, Dialect, Pool, Row, Tx};
 use crate::{
-    BlobReference, Counts, Database, DbError, NewPhoto, NewSession, NewStory, PhotoLease, SaveResult,
-    Visibility,
+    BlobReference, Counts, Database, DbError, NewPhoto, NewSession, NewStory, PhotoLease,
+    SaveResult, Visibility,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use photodesk_types::{
-    ApiToken, Fingerprints, Photo, PhotoId, Rendition, RenditionFailure, RenditionFormat, Revision, Role, Slide,
-    Story, StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User,
+    ApiToken, Fingerprints, Photo, PhotoId, Rendition, RenditionFailure, RenditionFormat, Revision,
+    Role, Slide, Story, StoryContent, StoryId, StoryStatus, StorySummary, StoryWithSlides, User,
 };
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};

@@ -749,7 +749,10 @@ async fn failed_photos_wait_for_everyone_and_tell_why(fixture: Fixture) {
         (first.id, first.sha256.as_str(), 1)
     );
     assert_eq!(failure.error, "<script>truncated</script>");
-    assert_eq!(failure.retry_at.timestamp_micros(), retry_at.timestamp_micros());
+    assert_eq!(
+        failure.retry_at.timestamp_micros(),
+        retry_at.timestamp_micros()
+    );
     // Once the wait is over, the next try knows how many failed before.
     assert_eq!(
         lease(&other, first.id, "b", retry_at).await,
@@ -768,7 +771,10 @@ async fn failed_photos_wait_for_everyone_and_tell_why(fixture: Fixture) {
     );
     // Listed among given photos, or the furthest next try first, up to a
     // limit; still listed while being tried again.
-    assert_eq!(lease(&db, second.id, "a", now).await, PhotoLease::Taken { failures: 0 });
+    assert_eq!(
+        lease(&db, second.id, "a", now).await,
+        PhotoLease::Taken { failures: 0 }
+    );
     db.fail_photo_lease(second.id, "a", "gone", now + minute * 3)
         .await
         .unwrap();
@@ -781,11 +787,18 @@ async fn failed_photos_wait_for_everyone_and_tell_why(fixture: Fixture) {
     let among = db.rendition_failures(Some(&[first.id]), 0).await.unwrap();
     assert_eq!(among.len(), 1);
     assert_eq!(among[0].photo_id, first.id);
-    assert!(db.rendition_failures(Some(&[]), 10).await.unwrap().is_empty());
+    assert!(db
+        .rendition_failures(Some(&[]), 10)
+        .await
+        .unwrap()
+        .is_empty());
     // Made at last: the record goes with the lease.
     db.end_photo_lease(first.id, "a").await.unwrap();
     let left = db.rendition_failures(None, 10).await.unwrap();
-    assert_eq!(left.iter().map(|f| f.photo_id).collect::<Vec<_>>(), [second.id]);
+    assert_eq!(
+        left.iter().map(|f| f.photo_id).collect::<Vec<_>>(),
+        [second.id]
+    );
     assert_eq!(
         lease(&other, first.id, "b", now).await,
         PhotoLease::Taken { failures: 0 }
