@@ -775,6 +775,13 @@ fn rerender_remakes_renditions_of_an_earlier_version() {
         .stderr(predicate::str::contains(
             "1 photos could not be re-rendered",
         ));
+    // The failure is kept (a server waits before trying the photo again),
+    // but the command ends the wait and tries it at once.
+    photodesk(&data)
+        .arg("rerender")
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("re-made for 0 photos, failed 1"));
 }
 
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
