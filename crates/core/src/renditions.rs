@@ -68,18 +68,20 @@ enum Pass {
 }
 
 impl Pass {
-    /// Up to `limit` photos in need, with ids above `after`, oldest first.
+    /// Up to `limit` photos in need, with ids above `after`, oldest first;
+    /// those waiting after a failure are left out.
     async fn photos(
         self,
         app: &Photodesk,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, CoreError> {
+        let now = chrono::Utc::now();
         Ok(match self {
-            Pass::Lacking => app.db.photos_lacking_renditions(after, limit).await?,
+            Pass::Lacking => app.db.photos_lacking_renditions(now, after, limit).await?,
             Pass::Stale => {
                 app.db
-                    .photos_with_renditions_before(PIPELINE_VERSION, after, limit)
+                    .photos_with_renditions_before(PIPELINE_VERSION, now, after, limit)
                     .await?
             }
         })
@@ -104,10 +106,8 @@ enum Lease {
     Taken(Box<Photo>, u32),
     /// Another process is making its renditions.
     HeldElsewhere,
-    /// Its renditions failed before, and the wait until the next try is
-    /// not over.
-    Waiting,
-    /// Another process made them since the photo was read.
+    /// Another process made them since the photo was read, or failed to
+    /// and made it wait.
     NoLongerNeeded,
 }
 
@@ -121,8 +121,6 @@ pub struct PassReport {
     /// Photos left to another process that was making their renditions
     /// (another instance, or a command beside the server).
     pub elsewhere: usize,
-    /// Photos that failed before and wait for their next try.
-    pub waiting: usize,
 }
 
 impl AddAssign for PassReport {
@@ -130,7 +128,6 @@ impl AddAssign for PassReport {
         self.done += other.done;
         self.failed += other.failed;
         self.elsewhere += other.elsewhere;
-        self.waiting += other.waiting;
     }
 }
 
@@ -197,7 +194,6 @@ impl Photodesk {
             for (at, photo) in batch.iter().enumerate() {
                 match self.lease(pass, photo).await? {
                     Lease::HeldElsewhere => report.elsewhere += 1,
-                    Lease::Waiting => report.waiting += 1,
                     Lease::NoLongerNeeded => {}
                     Lease::Taken(photo, failures) => {
                         match self.make_renditions(&photo, pass).await {
@@ -243,7 +239,7 @@ impl Photodesk {
         {
             PhotoLease::Taken { failures } => failures,
             PhotoLease::Held => return Ok(Lease::HeldElsewhere),
-            PhotoLease::Waiting => return Ok(Lease::Waiting),
+            PhotoLease::Waiting => return Ok(Lease::NoLongerNeeded),
         };
         let fresh = pass.photos(self, photo.id - 1, 1).await;
         match fresh {

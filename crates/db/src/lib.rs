@@ -146,9 +146,12 @@ pub trait Database: Send + Sync + 'static {
     ) -> Result<(), DbError>;
     /// Photos whose renditions are not yet a whole set (no version was
     /// recorded), oldest first, from the first with an id above `after` (a
-    /// cursor: 0 starts). Found by index, however large the library.
+    /// cursor: 0 starts), leaving out those whose wait after a failure runs
+    /// past `now` ([`Database::fail_photo_lease`]). Found by index, however
+    /// large the library.
     async fn photos_lacking_renditions(
         &self,
+        now: DateTime<Utc>,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;
@@ -157,6 +160,7 @@ pub trait Database: Send + Sync + 'static {
     async fn photos_with_renditions_before(
         &self,
         version: u32,
+        now: DateTime<Utc>,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError>;

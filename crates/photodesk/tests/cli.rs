@@ -643,7 +643,7 @@ fn make_renditions_stale(data: &Path) {
         let db = site_database(data).await;
         // A version after the current one: every photo with all renditions.
         for photo in db
-            .photos_with_renditions_before(u32::MAX, 0, 100)
+            .photos_with_renditions_before(u32::MAX, chrono::Utc::now(), 0, 100)
             .await
             .unwrap()
         {

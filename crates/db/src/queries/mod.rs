@@ -65,23 +65,31 @@ impl SqlDatabase {
     }
 
     /// Photos matching `condition` (on `p`, with one `?` for each of
-    /// `parameters`) with ids above `after`, oldest first, with their
-    /// renditions.
-    async fn photos_where(
+    /// `parameters`) with ids above `after` and no wait after a failure
+    /// running past `now`, oldest first, with their renditions.
+    async fn photos_to_render_where(
         &self,
         condition: &str,
         parameters: &[u32],
+        now: DateTime<Utc>,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
         let mut rows = query(format!(
             "SELECT {PHOTO_COLUMNS} FROM photos p WHERE {condition} AND p.id > ?
+               AND NOT EXISTS (SELECT 1 FROM photo_leases l
+                               WHERE l.photo_id = p.id AND l.holder = '' AND l.expires_at > ?)
              ORDER BY p.id LIMIT ?"
         ));
         for &parameter in parameters {
             rows = rows.bind(parameter);
         }
-        let rows = rows.bind(after).bind(limit).fetch_all(&self.pool).await?;
+        let rows = rows
+            .bind(after)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         let mut photos = rows
             .iter()
             .map(photo_from_row)
@@ -515,24 +523,27 @@ impl Database for SqlDatabase {
 
     async fn photos_lacking_renditions(
         &self,
+        now: DateTime<Utc>,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
-        self.photos_where("p.rendition_version IS NULL", &[], after, limit)
+        self.photos_to_render_where("p.rendition_version IS NULL", &[], now, after, limit)
             .await
     }
 
     async fn photos_with_renditions_before(
         &self,
         version: u32,
+        now: DateTime<Utc>,
         after: PhotoId,
         limit: u32,
     ) -> Result<Vec<Photo>, DbError> {
         // Bounded on both sides, so that SQLite's planner, which has no
         // statistics, takes the index rather than scanning photos by id.
-        self.photos_where(
+        self.photos_to_render_where(
             "p.rendition_version >= 0 AND p.rendition_version < ?",
             &[version],
+            now,
             after,
             limit,
         )

@@ -262,12 +262,15 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     assert_eq!(again.id, photo.id);
     let ids = |photos: Vec<Photo>| photos.iter().map(|p| p.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(db.photos_lacking_renditions(0, 10).await.unwrap()),
+        ids(db
+            .photos_lacking_renditions(Utc::now(), 0, 10)
+            .await
+            .unwrap()),
         [photo.id]
     );
     // A cursor past the photo's id finds no more.
     assert!(db
-        .photos_lacking_renditions(photo.id, 10)
+        .photos_lacking_renditions(Utc::now(), photo.id, 10)
         .await
         .unwrap()
         .is_empty());
@@ -279,7 +282,7 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     assert_eq!(loaded.renditions.len(), 4);
     assert!(loaded.renditions.contains(&avif));
     assert!(db
-        .photos_lacking_renditions(0, 10)
+        .photos_lacking_renditions(Utc::now(), 0, 10)
         .await
         .unwrap()
         .is_empty());
@@ -287,15 +290,18 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     // A set of an earlier pipeline version is found by that version, and
     // replaced all at once.
     assert!(db
-        .photos_with_renditions_before(1, 0, 10)
+        .photos_with_renditions_before(1, Utc::now(), 0, 10)
         .await
         .unwrap()
         .is_empty());
-    let stale = db.photos_with_renditions_before(2, 0, 10).await.unwrap();
+    let stale = db
+        .photos_with_renditions_before(2, Utc::now(), 0, 10)
+        .await
+        .unwrap();
     assert_eq!(ids(stale.clone()), [photo.id]);
     assert_eq!(stale[0].renditions.len(), 4);
     assert!(db
-        .photos_with_renditions_before(2, photo.id, 10)
+        .photos_with_renditions_before(2, Utc::now(), photo.id, 10)
         .await
         .unwrap()
         .is_empty());
@@ -309,7 +315,7 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
     let loaded = db.photo_by_sha256(&photo.sha256).await.unwrap().unwrap();
     assert_eq!(loaded.renditions, [current]);
     assert!(db
-        .photos_with_renditions_before(2, 0, 10)
+        .photos_with_renditions_before(2, Utc::now(), 0, 10)
         .await
         .unwrap()
         .is_empty());
@@ -318,11 +324,14 @@ async fn photos_keep_renditions_and_fingerprints(fixture: Fixture) {
         .await
         .unwrap();
     assert_eq!(
-        ids(db.photos_lacking_renditions(0, 10).await.unwrap()),
+        ids(db
+            .photos_lacking_renditions(Utc::now(), 0, 10)
+            .await
+            .unwrap()),
         [photo.id]
     );
     assert!(db
-        .photos_with_renditions_before(3, 0, 10)
+        .photos_with_renditions_before(3, Utc::now(), 0, 10)
         .await
         .unwrap()
         .is_empty());
@@ -373,15 +382,24 @@ async fn rendition_versions_are_read_from_the_keys_of_a_library(fixture: Fixture
         .unwrap();
     let ids = |photos: Vec<Photo>| photos.iter().map(|p| p.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(db.photos_lacking_renditions(0, 10).await.unwrap()),
+        ids(db
+            .photos_lacking_renditions(Utc::now(), 0, 10)
+            .await
+            .unwrap()),
         [lacking.id]
     );
     assert_eq!(
-        ids(db.photos_with_renditions_before(2, 0, 10).await.unwrap()),
+        ids(db
+            .photos_with_renditions_before(2, Utc::now(), 0, 10)
+            .await
+            .unwrap()),
         [older.id]
     );
     assert_eq!(
-        ids(db.photos_with_renditions_before(3, 0, 10).await.unwrap()),
+        ids(db
+            .photos_with_renditions_before(3, Utc::now(), 0, 10)
+            .await
+            .unwrap()),
         [current.id, older.id]
     );
 }
@@ -734,6 +752,16 @@ async fn failed_photos_wait_for_everyone_and_tell_why(fixture: Fixture) {
     db.fail_photo_lease(first.id, "a", "<script>truncated</script>", retry_at)
         .await
         .unwrap();
+    // Left out of the work to do until its retry time, by every process.
+    let lacking = |db: &SqlDatabase, at| {
+        let db = db.clone();
+        async move {
+            let photos = db.photos_lacking_renditions(at, 0, 10).await.unwrap();
+            photos.iter().map(|p| p.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(lacking(&other, now).await, [second.id]);
+    assert_eq!(lacking(&db, retry_at).await, [first.id, second.id]);
     for (db, holder) in [(&db, "a"), (&other, "b")] {
         assert_eq!(lease(db, first.id, holder, now).await, PhotoLease::Waiting);
         assert_eq!(
@@ -826,7 +854,10 @@ async fn concurrent_writers_wait_their_turn(fixture: Fixture) {
     for written in writes.join_all().await {
         written.unwrap();
     }
-    let recorded = db.photos_with_renditions_before(2, 0, 10).await.unwrap();
+    let recorded = db
+        .photos_with_renditions_before(2, Utc::now(), 0, 10)
+        .await
+        .unwrap();
     assert_eq!(recorded.len(), 8);
     assert!(recorded.iter().all(|p| p
         .renditions

@@ -56,12 +56,6 @@ async fn complete_renditions(app: &Photodesk) -> anyhow::Result<PassReport> {
     if report.done > 0 {
         tracing::info!(photos = report.done, "AVIF renditions made");
     }
-    if report.waiting > 0 {
-        tracing::warn!(
-            photos = report.waiting,
-            "renditions failed before and wait for their next try; `photodesk rerender` tries them now"
-        );
-    }
     Ok(report)
 }
 
