@@ -56,6 +56,19 @@ fn retry_wait(failures: u32) -> Duration {
         .min(LONGEST_RETRY_WAIT)
 }
 
+/// The most of an error kept for editors, in characters: more than any of
+/// Photodesk's own, while an error page a store sent back, quoted whole,
+/// would swamp the list.
+const KEPT_ERROR_CHARS: usize = 500;
+
+fn kept_error(err: &CoreError) -> String {
+    let text = err.to_string();
+    match text.char_indices().nth(KEPT_ERROR_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
+}
+
 /// The photos one pass of the worker goes through, a photo at a time.
 #[derive(Clone, Copy)]
 enum Pass {
@@ -213,7 +226,7 @@ impl Photodesk {
                                     .fail_photo_lease(
                                         photo.id,
                                         &self.lease_holder,
-                                        &err.to_string(),
+                                        &kept_error(&err),
                                         retry_at,
                                     )
                                     .await?;
@@ -320,5 +333,22 @@ impl Photodesk {
                 tokio::time::sleep(WORKER_POLL).await;
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{kept_error, KEPT_ERROR_CHARS};
+    use crate::CoreError;
+
+    #[test]
+    fn long_errors_are_cut_on_a_character_boundary() {
+        let short = CoreError::Internal("короткая".into());
+        assert_eq!(kept_error(&short), short.to_string());
+        let long = CoreError::Internal("ж".repeat(3 * KEPT_ERROR_CHARS));
+        let kept = kept_error(&long);
+        assert_eq!(kept.chars().count(), KEPT_ERROR_CHARS + 1);
+        assert!(long.to_string().starts_with(kept.trim_end_matches('…')));
+        assert!(kept.ends_with("ж…"));
     }
 }
