@@ -70,7 +70,7 @@ pub enum Command {
     Render(Render),
     /// Write the public site as static files (pages, feeds, sitemap, renditions) into a folder.
     Export(Export),
-    /// Verify the store: referenced blobs present and intact, orphans, database integrity.
+    /// Verify the store: referenced blobs present and intact, orphans, database integrity; list failed renditions.
     Check(Check),
     /// Make missing renditions, and re-make those of an earlier Photodesk version (the server does both in the background).
     Rerender,

@@ -782,6 +782,21 @@ fn rerender_remakes_renditions_of_an_earlier_version() {
         .assert()
         .failure()
         .stdout(predicate::str::contains("re-made for 0 photos, failed 1"));
+    // `check` names it with its tries and reason, beside the damage.
+    let sha256 = original.file_name().unwrap().to_str().unwrap();
+    photodesk(&data)
+        .arg("check")
+        .assert()
+        .failure()
+        .stdout(
+            predicate::str::contains("damaged 1,").and(predicate::str::contains(
+                "database problems 0, photos whose renditions failed 1",
+            )),
+        )
+        .stderr(predicate::str::contains(format!(
+            "renditions failed: {sha256} (2 tries, next at "
+        )))
+        .stderr(predicate::str::contains("): unsupported format"));
 }
 
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {

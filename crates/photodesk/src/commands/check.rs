@@ -5,7 +5,11 @@ use crate::cli::Check;
 use photodesk_config::Config;
 use photodesk_core::Photodesk;
 
-/// Prints what is wrong, one line each, and a summary; fails if anything is.
+/// Photos with failed renditions listed at most, the most often failed first.
+const FAILURES_LISTED: u32 = 1000;
+
+/// Prints what is wrong, one line each, and a summary; fails if the store
+/// or the database has a problem.
 pub async fn run(config: Config, args: &Check) -> anyhow::Result<()> {
     let app = Photodesk::open(&config).await?;
     let bar = progress_bar(0, "checking blobs");
@@ -33,14 +37,28 @@ pub async fn run(config: Config, args: &Check) -> anyhow::Result<()> {
     for key in &report.orphans {
         eprintln!("{verb}: {key}");
     }
+    // Not a fault of the store by itself (a transient error may have
+    // caused it), so reported without failing the check.
+    let failures = app.rendition_failures(None, FAILURES_LISTED).await?;
+    for failure in &failures {
+        eprintln!(
+            "renditions failed: {} ({} tries, next at {}): {}",
+            failure.sha256,
+            failure.failures,
+            failure.retry_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            failure.error
+        );
+    }
     println!(
-        "checked {} blobs: missing {}, damaged {}, orphans {} (removed {}), database problems {}",
+        "checked {} blobs: missing {}, damaged {}, orphans {} (removed {}), database problems {}, \
+         photos whose renditions failed {}",
         report.checked,
         report.missing.len(),
         report.damaged.len(),
         report.orphans.len(),
         report.removed,
-        report.database.len()
+        report.database.len(),
+        failures.len()
     );
     if report.is_clean() {
         Ok(())
