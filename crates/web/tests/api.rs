@@ -1262,8 +1262,9 @@ async fn readers_get_neither_originals_nor_the_gps_position_unless_kept() {
 }
 
 /// A photo whose renditions failed in the background is flagged on its
-/// slide and listed above the stories, with the reason, the tries and the
-/// next try, all escaped; once made, the flag is gone.
+/// slide, listed above the stories and described in the editors' API, with
+/// the reason, the tries and the next try, all escaped; once made, the flag
+/// is gone.
 #[tokio::test]
 async fn editors_see_which_photos_failed_to_render_and_why() {
     let site = Site::new().await;
@@ -1275,6 +1276,13 @@ async fn editors_see_which_photos_failed_to_render_and_why() {
     let original = site.t.damage_original(&photo.sha256).await;
     assert_eq!(app.complete_renditions(|_, _| {}).await.unwrap().failed, 1);
     let failure = app.rendition_failures(None, 10).await.unwrap().remove(0);
+    let api = site
+        .call(Method::GET, &format!("/api/v1/photos/{}", photo.id), None)
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.body["rendition_failure"]["failures"], 1);
+    assert_eq!(api.body["rendition_failure"]["error"], failure.error);
+    assert!(api.body["rendition_failure"]["retry_at"].is_string());
 
     let (cookie, _) = session(&site).await;
     let page = |uri: String| {
@@ -1332,4 +1340,8 @@ async fn editors_see_which_photos_failed_to_render_and_why() {
         .await
         .contains("could not be made"));
     assert!(!page("/edit".into()).await.contains("could not be made"));
+    let api = site
+        .call(Method::GET, &format!("/api/v1/photos/{}", photo.id), None)
+        .await;
+    assert!(api.body.get("rendition_failure").is_none(), "{}", api.body);
 }

@@ -5,8 +5,8 @@ use crate::public::{original_url, rendition_url};
 use chrono::{DateTime, Utc};
 use photodesk_core::{IngestOutcome, Ingested};
 use photodesk_types::{
-    Photo, PhotoMetadata, RenditionFormat, Revision, Slide, StoryStatus, StorySummary,
-    StoryWithSlides,
+    Photo, PhotoMetadata, RenditionFailure, RenditionFormat, Revision, Slide, StoryStatus,
+    StorySummary, StoryWithSlides,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -106,6 +106,31 @@ pub struct PhotoBody {
     /// Web versions made so far, narrowest first; AVIF appears once its
     /// background encoding is done.
     renditions: Vec<RenditionBody>,
+    /// Set (for editors) when the background worker could not make the
+    /// photo's renditions: how often, why, and when it tries again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rendition_failure: Option<RenditionFailureBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RenditionFailureBody {
+    failures: u32,
+    error: String,
+    retry_at: DateTime<Utc>,
+}
+
+impl PhotoBody {
+    /// The photo as editors get it, with the failure of its renditions.
+    pub fn with_failure(photo: Photo, failure: Option<RenditionFailure>) -> Self {
+        PhotoBody {
+            rendition_failure: failure.map(|f| RenditionFailureBody {
+                failures: f.failures,
+                error: f.error,
+                retry_at: f.retry_at,
+            }),
+            ..photo.into()
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -141,6 +166,7 @@ impl From<Photo> for PhotoBody {
             height: photo.height,
             byte_size: photo.byte_size,
             metadata: photo.metadata,
+            rendition_failure: None,
         }
     }
 }

@@ -179,7 +179,13 @@ async fn get_photo(
     _editor: Editor,
     Path(photo): Path<String>,
 ) -> Result<Json<PhotoBody>, ApiError> {
-    Ok(Json(state.app.photo_by_id(id(&photo)?).await?.into()))
+    let photo = state.app.photo_by_id(id(&photo)?).await?;
+    let failure = state
+        .app
+        .rendition_failures(Some(&[photo.id]), 1)
+        .await?
+        .pop();
+    Ok(Json(PhotoBody::with_failure(photo, failure)))
 }
 
 #[derive(Deserialize, ToSchema)]
