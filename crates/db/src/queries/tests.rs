@@ -688,18 +688,27 @@ async fn attempts_are_counted_per_key_and_window(fixture: Fixture) {
     assert_eq!(db.count_attempt("a", later, minute).await.unwrap(), 1);
 }
 
-async fn a_photo_is_leased_to_one_holder_at_a_time(fixture: Fixture) {
+/// Two connections to one database holding two photos, as two instances
+/// see it.
+async fn two_connections_two_photos(fixture: &Fixture) -> (SqlDatabase, SqlDatabase, Photo, Photo) {
     let db = fixture.open().await;
     let other = fixture.open().await;
     let (first, _) = db.insert_photo(photo(1)).await.unwrap();
     let (second, _) = db.insert_photo(photo(2)).await.unwrap();
+    (db, other, first, second)
+}
+
+/// Asks for the photo's lease for `holder` at `at`, for a minute.
+async fn lease(db: &SqlDatabase, id: PhotoId, holder: &str, at: DateTime<Utc>) -> PhotoLease {
+    let minute = chrono::Duration::minutes(1);
+    db.lease_photo(id, holder, at, at + minute).await.unwrap()
+}
+
+async fn a_photo_is_leased_to_one_holder_at_a_time(fixture: Fixture) {
+    let (db, other, first, second) = two_connections_two_photos(&fixture).await;
     let now = Utc::now();
     let minute = chrono::Duration::minutes(1);
     let taken = PhotoLease::Taken { failures: 0 };
-    let lease = |db: &SqlDatabase, id, holder: &'static str, at| {
-        let db = db.clone();
-        async move { db.lease_photo(id, holder, at, at + minute).await.unwrap() }
-    };
     assert_eq!(lease(&db, first.id, "a", now).await, taken);
     // Held: another holder is refused, on another connection too, while
     // the holder may renew; other photos are free.
@@ -727,16 +736,9 @@ async fn a_photo_is_leased_to_one_holder_at_a_time(fixture: Fixture) {
 /// even the one that failed; the failures are counted and the last error
 /// kept until the renditions are made.
 async fn failed_photos_wait_for_everyone_and_tell_why(fixture: Fixture) {
-    let db = fixture.open().await;
-    let other = fixture.open().await;
-    let (first, _) = db.insert_photo(photo(1)).await.unwrap();
-    let (second, _) = db.insert_photo(photo(2)).await.unwrap();
+    let (db, other, first, second) = two_connections_two_photos(&fixture).await;
     let now = Utc::now();
     let minute = chrono::Duration::minutes(1);
-    let lease = |db: &SqlDatabase, id, holder: &'static str, at| {
-        let db = db.clone();
-        async move { db.lease_photo(id, holder, at, at + minute).await.unwrap() }
-    };
     assert!(db.rendition_failures(None, 10).await.unwrap().is_empty());
     assert_eq!(
         lease(&db, first.id, "a", now).await,
