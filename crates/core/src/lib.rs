@@ -17,7 +17,9 @@ pub use accounts::{NewLogin, SessionUser, SESSION_LIFETIME};
 pub use check::CheckReport;
 pub use editing::{SlideChanges, SCHEDULER_PERIOD};
 pub use error::{CoreError, Problem};
-pub use photos::{IngestOutcome, Ingested, PhotoInput, StagedPhoto, INGEST_FORMATS};
+pub use photos::{
+    read_photo_file, IngestOutcome, Ingested, PhotoInput, StagedPhoto, INGEST_FORMATS,
+};
 pub use renditions::{PassReport, LATER_FORMATS};
 
 use migrate::Site;

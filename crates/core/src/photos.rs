@@ -6,9 +6,11 @@ use crate::{CoreError, Photodesk};
 use bytes::Bytes;
 use photodesk_db::{Database, NewPhoto};
 use photodesk_imaging::render::{process, Job, Likeness, Processed, Rendered, RenditionSpec};
+use photodesk_imaging::ImagingError;
 use photodesk_storage::{key_sha256, original_key, rendition_key};
 use photodesk_types::{Fingerprints, Photo, PhotoId, Rendition, RenditionFormat};
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The formats made while a photo is ingested; AVIF, slow to encode, is made
@@ -31,6 +33,44 @@ impl PhotoInput {
             PhotoInput::Bytes { name, .. } => name.clone(),
         }
     }
+}
+
+/// Reads a photo file of at most `max_bytes`. Only a regular file: a pipe
+/// would block and a device such as `/dev/zero` never ends. The size is
+/// checked before reading and counted while reading, for a file that grows
+/// meanwhile (a camera card still being copied).
+pub fn read_photo_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, CoreError> {
+    let unreadable = |e: std::io::Error| CoreError::Invalid(format!("cannot read: {e}"));
+    let too_large = |size| {
+        CoreError::from(ImagingError::FileTooLarge {
+            size,
+            limit: max_bytes,
+        })
+    };
+    let regular = |kind: std::fs::FileType| {
+        if kind.is_file() {
+            Ok(())
+        } else {
+            Err(CoreError::Invalid(
+                "cannot read: not a regular file (a folder, pipe, socket or device)".into(),
+            ))
+        }
+    };
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    regular(metadata.file_type())?;
+    if metadata.len() > max_bytes {
+        return Err(too_large(metadata.len()));
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    regular(file.metadata().map_err(unreadable)?.file_type())?;
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// A photo whose original and renditions are in the blob store, ready to be
@@ -182,20 +222,11 @@ impl Photodesk {
     }
 
     async fn read_photo_file(&self, path: &Path) -> Result<Bytes, CoreError> {
-        let size = tokio::fs::metadata(path)
+        let (path, max_bytes) = (path.to_owned(), self.limits.max_file_bytes);
+        tokio::task::spawn_blocking(move || read_photo_file(&path, max_bytes))
             .await
-            .map_err(|e| CoreError::Invalid(format!("cannot read: {e}")))?
-            .len();
-        if size > self.limits.max_file_bytes {
-            return Err(CoreError::TooLarge(format!(
-                "file is {size} bytes; the limit is {} bytes",
-                self.limits.max_file_bytes
-            )));
-        }
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|e| CoreError::Invalid(format!("cannot read: {e}")))?;
-        Ok(Bytes::from(bytes))
+            .map_err(|e| CoreError::Internal(format!("reading a photo file: {e}")))?
+            .map(Bytes::from)
     }
 
     /// Decodes the photo once (corrupt files fail here) into the standard
@@ -449,5 +480,44 @@ fn record_of(photo: Photo) -> NewPhoto {
         renditions: photo.renditions,
         // Inserting a known photo changes nothing.
         rendition_version: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_photo_file;
+    use crate::CoreError;
+    use std::path::Path;
+
+    fn refused(path: &Path, max_bytes: u64) -> String {
+        match read_photo_file(path, max_bytes) {
+            Err(err @ (CoreError::Invalid(_) | CoreError::TooLarge(_))) => err.to_string(),
+            other => panic!("{} was not refused: {other:?}", path.display()),
+        }
+    }
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("a.jpg");
+        std::fs::write(&photo, [7u8; 100]).unwrap();
+        assert_eq!(read_photo_file(&photo, 100).unwrap(), [7u8; 100]);
+        assert!(refused(&photo, 99).contains("file is 100 bytes; the limit is 99 bytes"));
+
+        // Neither blocks nor runs on: a pipe with no writer, an endless device.
+        let fifo = dir.path().join("b.jpg");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        for path in [fifo.as_path(), Path::new("/dev/zero"), dir.path()] {
+            assert!(
+                refused(path, 1 << 20).contains("not a regular file"),
+                "{}",
+                path.display()
+            );
+        }
+        assert!(refused(&dir.path().join("c.jpg"), 100).contains("cannot read"));
     }
 }

@@ -362,6 +362,8 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
     // The camera's raw twin of a.jpg is passed over; a BMP fails as such.
     std::fs::write(inbox.join("a.NEF"), b"raw sensor data").unwrap();
     std::fs::write(inbox.join("scan.bmp"), b"BM\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
+    // A link back up the tree is followed once, not until paths overflow.
+    std::os::unix::fs::symlink("..", inbox.join("day2/back")).unwrap();
     let data = dir.path().join("data");
     let (a, a_small) = (inbox.join("a.jpg"), inbox.join("a-small.jpg"));
     let output = photodesk(&data)
@@ -370,8 +372,12 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
         .assert()
         .failure()
         .stdout(predicate::str::contains(
-            "added 3, duplicates 1, near-duplicates 1, failed 2, skipped 2",
+            "added 3, duplicates 1, near-duplicates 1, failed 2, skipped 3",
         ))
+        .stderr(predicate::str::contains(format!(
+            "skipped: {}: folder already searched",
+            inbox.join("day2/back").display()
+        )))
         .stderr(predicate::str::contains("broken.jpg"))
         .stderr(predicate::str::contains("not a JPEG"))
         .stderr(predicate::str::contains(format!(

@@ -4,6 +4,7 @@
 pub mod text;
 
 use crate::CoreError;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// File endings of the formats Photodesk reads.
@@ -89,14 +90,32 @@ pub const RAW_BESIDE_PHOTO: &str =
 pub fn photos_under(path: &Path) -> Result<Found, CoreError> {
     let mut found = Found::default();
     if path.is_dir() {
-        collect_photos(path, &mut found)?;
+        collect_photos(path, &mut HashSet::new(), &mut found)?;
     } else {
         found.photos.push(path.to_owned());
     }
     Ok(found)
 }
 
-fn collect_photos(dir: &Path, found: &mut Found) -> Result<(), CoreError> {
+/// Why a folder reached through a link was not searched again.
+pub const FOLDER_SEEN: &str = "folder already searched (reached again through a link)";
+
+/// Why a pipe, socket or device in a folder was skipped: reading one could
+/// block or never end.
+pub const NOT_A_FILE: &str = "not a regular file (a pipe, socket or device)";
+
+/// `searched` holds the real paths of the folders entered so far, so a
+/// link back up the tree (or to a folder searched already) is followed once.
+fn collect_photos(
+    dir: &Path,
+    searched: &mut HashSet<PathBuf>,
+    found: &mut Found,
+) -> Result<(), CoreError> {
+    let real = std::fs::canonicalize(dir).map_err(|e| unreadable_folder(dir, e))?;
+    if !searched.insert(real) {
+        found.skipped.push((dir.to_owned(), FOLDER_SEEN));
+        return Ok(());
+    }
     let entries = folder_entries(dir)?;
     let photo_stems: Vec<&std::ffi::OsStr> = entries
         .iter()
@@ -104,33 +123,42 @@ fn collect_photos(dir: &Path, found: &mut Found) -> Result<(), CoreError> {
         .filter_map(|entry| entry.file_stem())
         .collect();
     for entry in &entries {
-        if entry.is_dir() {
-            collect_photos(entry, found)?;
-        } else if !entry.is_file() {
-            continue;
-        } else {
-            match named(entry) {
-                Named::Photo | Named::OtherImage => found.photos.push(entry.clone()),
-                Named::CameraRaw
-                    if entry
-                        .file_stem()
-                        .is_some_and(|stem| photo_stems.contains(&stem)) =>
-                {
-                    found.skipped.push((entry.clone(), RAW_BESIDE_PHOTO))
-                }
-                Named::CameraRaw => found.photos.push(entry.clone()),
-                Named::Other => found.skipped.push((entry.clone(), NOT_A_PHOTO)),
+        // A link is followed; a broken one is taken by its name, to fail
+        // as unreadable if it is named as a photo.
+        match std::fs::metadata(entry) {
+            Ok(meta) if meta.is_dir() => {
+                collect_photos(entry, searched, found)?;
+                continue;
             }
+            Ok(meta) if !meta.is_file() => {
+                found.skipped.push((entry.clone(), NOT_A_FILE));
+                continue;
+            }
+            _ => {}
+        }
+        match named(entry) {
+            Named::Photo | Named::OtherImage => found.photos.push(entry.clone()),
+            Named::CameraRaw
+                if entry
+                    .file_stem()
+                    .is_some_and(|stem| photo_stems.contains(&stem)) =>
+            {
+                found.skipped.push((entry.clone(), RAW_BESIDE_PHOTO))
+            }
+            Named::CameraRaw => found.photos.push(entry.clone()),
+            Named::Other => found.skipped.push((entry.clone(), NOT_A_PHOTO)),
         }
     }
     Ok(())
 }
 
+fn unreadable_folder(dir: &Path, e: std::io::Error) -> CoreError {
+    CoreError::Invalid(format!("cannot read photo folder {}: {e}", dir.display()))
+}
+
 /// The entries of `dir` that are not hidden, in natural name order.
 fn folder_entries(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
-    let unreadable = |e: std::io::Error| {
-        CoreError::Invalid(format!("cannot read photo folder {}: {e}", dir.display()))
-    };
+    let unreadable = |e| unreadable_folder(dir, e);
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let entry = entry.map_err(unreadable)?;
@@ -237,6 +265,51 @@ mod tests {
         let named = dir.path().join("notes.txt");
         let found = photos_under(&named).unwrap();
         assert_eq!((found.photos, found.skipped), (vec![named], vec![]));
+    }
+
+    #[test]
+    fn ingest_searches_each_folder_once_and_skips_pipes() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir.path().join("day");
+        std::fs::create_dir(&day).unwrap();
+        std::fs::write(day.join("1.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("2.jpg"), b"x").unwrap();
+        // A link back up the tree, a second way into a folder, a link to
+        // nowhere named as a photo, and a pipe named as one.
+        std::os::unix::fs::symlink("..", day.join("up")).unwrap();
+        std::os::unix::fs::symlink(&day, dir.path().join("day again")).unwrap();
+        std::os::unix::fs::symlink("gone.jpg", dir.path().join("3.jpg")).unwrap();
+        let fifo = dir.path().join("4.jpg");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+
+        let found = photos_under(dir.path()).unwrap();
+        let relative = |paths: Vec<&PathBuf>| -> Vec<String> {
+            paths
+                .iter()
+                .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(
+            relative(found.photos.iter().collect()),
+            ["2.jpg", "3.jpg", "day/1.jpg"]
+        );
+        let skipped: Vec<(String, &str)> = found
+            .skipped
+            .iter()
+            .map(|(path, why)| (relative(vec![path]).remove(0), *why))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("4.jpg".to_owned(), NOT_A_FILE),
+                ("day/up".to_owned(), FOLDER_SEEN),
+                ("day again".to_owned(), FOLDER_SEEN),
+            ]
+        );
     }
 
     #[test]

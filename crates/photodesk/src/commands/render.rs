@@ -74,14 +74,7 @@ pub fn run(config: &Config, args: &Render) -> anyhow::Result<()> {
 }
 
 fn render_one(input: &Path, out: &Path, limits: DecodeLimits, job: &Job<'_>) -> anyhow::Result<()> {
-    let size = std::fs::metadata(input).context("cannot read")?.len();
-    if size > limits.max_file_bytes {
-        bail!(
-            "file is {size} bytes; the limit is {} bytes",
-            limits.max_file_bytes
-        );
-    }
-    let bytes = std::fs::read(input).context("cannot read")?;
+    let bytes = photodesk_core::read_photo_file(input, limits.max_file_bytes)?;
     let processed = process(bytes.into(), limits, job)?;
     let stem = output_stem(input);
     for rendition in processed.renditions {
