@@ -131,6 +131,15 @@ fn bad_imports_fail_clearly_and_store_nothing() {
         .stderr(predicate::str::contains(
             "cannot read story /no/such/story.txt",
         ));
+    // An endless input stops at the text limit instead of filling memory.
+    photodesk(&data)
+        .args(["import", "/dev/zero", "--photos"])
+        .arg(&photos)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "a story text may have at most 1048576",
+        ));
     photodesk(&data)
         .arg("import")
         .assert()
