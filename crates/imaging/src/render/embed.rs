@@ -62,8 +62,8 @@ pub(crate) fn into_webp(webp: Vec<u8>, metadata: &PhotoMetadata, options: EmbedO
     parsed.encoder().bytes().to_vec()
 }
 
-/// EXIF (a TIFF structure) with Artist and Copyright: all an AVIF from
-/// ravif can carry, and what EXIF-only readers look at in the other formats.
+/// EXIF (a TIFF structure) with Artist and Copyright, for readers that look
+/// only at EXIF, in every format.
 pub(crate) fn exif(metadata: &PhotoMetadata) -> Vec<u8> {
     exif_tiff(metadata).unwrap_or_default()
 }
@@ -97,7 +97,7 @@ fn exif_tiff(metadata: &PhotoMetadata) -> Option<Vec<u8>> {
 
 /// An XMP packet with the rights fields (and the position if kept), or
 /// `None` if the photo has none of them.
-fn xmp_packet(metadata: &PhotoMetadata, options: EmbedOptions) -> Option<String> {
+pub(crate) fn xmp_packet(metadata: &PhotoMetadata, options: EmbedOptions) -> Option<String> {
     let mut body = String::new();
     if !metadata.creator.is_empty() {
         body.push_str("<dc:creator><rdf:Seq>");

@@ -48,12 +48,14 @@ pub(crate) fn encode(
             Ok(embed::into_webp(webp.to_vec(), metadata, options))
         }
         RenditionFormat::Avif => {
-            let exif = embed::exif(metadata);
-            let encoder = ravif::Encoder::new()
+            let mut encoder = ravif::Encoder::new()
                 .with_quality(f32::from(spec.quality))
                 .with_speed(AVIF_SPEED)
                 .with_num_threads(Some(1))
-                .with_exif(exif);
+                .with_exif(embed::exif(metadata));
+            if let Some(xmp) = embed::xmp_packet(metadata, options) {
+                encoder = encoder.with_xmp(xmp.into_bytes());
+            }
             let (w, h) = (pixels.width as usize, pixels.height as usize);
             let encoded = if pixels.alpha {
                 let rgba: Vec<ravif::RGBA8> = pixels

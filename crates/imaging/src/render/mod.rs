@@ -36,13 +36,15 @@ pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
 /// Only JPEG gets it: every sharing crawler reads JPEG, not all read AVIF.
 pub const SHARING_WIDTH: u32 = 1200;
 
-/// Bumped when the pixels a spec gives change (size, crop, colour), so
-/// rendition keys (and their immutable URLs) change with it; renditions
-/// of older versions keep being served until the background worker has
-/// made the current ones (`photodesk rerender`). Finer filtering that
-/// changes nothing visible keeps it. Version 2: colour fixes for ICC curves
-/// other than sRGB's, grey profiles, PNG cICP and HDR photos.
-pub const PIPELINE_VERSION: u32 = 2;
+/// Bumped when the files a spec gives change in what they show (size,
+/// crop, colour) or carry (rights metadata), so rendition keys (and their
+/// immutable URLs) change with it; renditions of older versions keep being
+/// served until the background worker has made the current ones
+/// (`photodesk rerender`). Finer filtering that changes nothing visible
+/// keeps it. Version 2: colour fixes for ICC curves other than sRGB's, grey
+/// profiles, PNG cICP and HDR photos. Version 3: AVIF files carry the XMP
+/// rights fields (credit line, creator, copyright) as JPEG and WebP do.
+pub const PIPELINE_VERSION: u32 = 3;
 
 /// What to produce: one width in one format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,7 +65,7 @@ impl RenditionSpec {
         }
     }
 
-    /// The file name this spec gets, e.g. `1024w-q82-v2.jpg`: width,
+    /// The file name this spec gets, e.g. `1024w-q82-v3.jpg`: width,
     /// quality and pipeline version, so each spec has its own immutable URL.
     pub fn file_name(&self) -> String {
         self.file_name_of_version(PIPELINE_VERSION)
