@@ -317,6 +317,84 @@ fn a_grey_profile_tones_grey_heif_and_png() {
 /// lighter, cHRM's Display P3 primaries like a P3 profile. A gAMA of
 /// 1 / 2.2 with sRGB's cHRM, as many writers tag sRGB files, and any chunk
 /// beside an sRGB chunk (which ranks above them) change nothing.
+/// PNGs of every layout come out as `image` reads them (16-bit samples
+/// within one level: Photodesk cuts them to 8 bits while decoding).
+#[test]
+fn png_palettes_alpha_grey_and_16_bit_samples_decode_alike() {
+    let (width, height) = (37, 23);
+    let level = |x: u32, y: u32, k: u32| ((x * 7 + y * 11 + k * 50) % 256) as u8;
+    let wide = |v: u8| u16::from(v) * 257 + u16::from(v % 7);
+    let rgba = image::RgbaImage::from_fn(width, height, |x, y| {
+        image::Rgba([
+            level(x, y, 0),
+            level(x, y, 1),
+            level(x, y, 2),
+            level(x, y, 3),
+        ])
+    });
+    let grey_alpha = image::GrayAlphaImage::from_fn(width, height, |x, y| {
+        image::LumaA([level(x, y, 0), level(x, y, 3)])
+    });
+    let rgb16 = image::ImageBuffer::<Rgb<u16>, _>::from_fn(width, height, |x, y| {
+        Rgb([
+            wide(level(x, y, 0)),
+            wide(level(x, y, 1)),
+            wide(level(x, y, 2)),
+        ])
+    });
+    let grey_alpha16 =
+        image::ImageBuffer::<image::LumaA<u16>, _>::from_fn(width, height, |x, y| {
+            image::LumaA([wide(level(x, y, 0)), wide(level(x, y, 3))])
+        });
+    // Four colours, one of them half transparent (a tRNS chunk).
+    let mut palette = Vec::new();
+    let mut encoder = png::Encoder::new(&mut palette, width, height);
+    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_palette(vec![255, 0, 0, 0, 255, 0, 0, 0, 255, 250, 250, 250]);
+    encoder.set_trns(vec![255, 128, 255, 255]);
+    let indices: Vec<u8> = (0..width * height).map(|i| (i % 4) as u8).collect();
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&indices).unwrap();
+    writer.finish().unwrap();
+    let files = [
+        (
+            "RGBA",
+            encode(&DynamicImage::ImageRgba8(rgba), ImageFormat::Png),
+        ),
+        (
+            "grey + alpha",
+            encode(&DynamicImage::ImageLumaA8(grey_alpha), ImageFormat::Png),
+        ),
+        (
+            "16-bit RGB",
+            encode(&DynamicImage::ImageRgb16(rgb16), ImageFormat::Png),
+        ),
+        (
+            "16-bit grey + alpha",
+            encode(&DynamicImage::ImageLumaA16(grey_alpha16), ImageFormat::Png),
+        ),
+        ("palette + tRNS", palette),
+    ];
+    for (what, png) in files {
+        let expected = image::load_from_memory(&png).unwrap();
+        let ours = decode_upright(&png, LIMITS, 1, None).unwrap();
+        assert_eq!((ours.width, ours.height), (width, height), "{what}");
+        assert_eq!(ours.alpha, expected.color().has_alpha(), "{what}");
+        let expected = if ours.alpha {
+            expected.to_rgba8().into_raw()
+        } else {
+            expected.to_rgb8().into_raw()
+        };
+        let worst = ours
+            .data
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max();
+        assert!(worst <= Some(1), "{what}: samples differ by {worst:?}");
+    }
+}
+
 #[test]
 fn png_gamma_and_chromaticity_chunks_are_converted() {
     const P3_D65: [u32; 8] = [31270, 32900, 68000, 32000, 26500, 69000, 15000, 6000];

@@ -134,6 +134,16 @@ fn decode_other(
     limits: DecodeLimits,
 ) -> Result<Pixels, ImagingError> {
     let bytes = &*readable(bytes, format);
+    let png = (format == ImageFormat::Png)
+        .then(|| png_colour(bytes))
+        .flatten()
+        .unwrap_or_default();
+    let hdr = png
+        .code_points
+        .and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
+    if format == ImageFormat::Png && hdr.is_none() {
+        return decode_png(bytes, limits, png);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
@@ -141,18 +151,12 @@ fn decode_other(
     let mut decoder = reader.into_decoder()?;
     let (width, height) = decoder.dimensions();
     check_pixels(width, height, limits)?;
-    let png = (format == ImageFormat::Png)
-        .then(|| png_colour(bytes))
-        .flatten()
-        .unwrap_or_default();
-    let code_points = png.code_points;
-    let icc = code_points
+    let icc = png
+        .code_points
         .and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
         .or(decoder.icc_profile().ok().flatten())
         .or(png.chunk_profile);
     let image = DynamicImage::from_decoder(decoder)?;
-    let hdr =
-        code_points.and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
     if let Some(hdr) = hdr {
         let (samples, channels) = if image.color().has_alpha() {
             (image.into_rgba16().into_raw(), 4)
@@ -170,6 +174,60 @@ fn decode_other(
     };
     let source = IccSource::Rgb { data, alpha, grey };
     to_srgb(source, icc.as_deref(), width, height)
+}
+
+/// A PNG in SDR, decoded by the png crate straight to 8-bit samples (a
+/// palette and tRNS expanded, 16-bit samples cut while decoding) rather
+/// than through `image`, which decodes 16-bit files at 16 bits and then
+/// copies them to 8: an 81-MP 16-bit RGBA PNG peaked at 974 MB that way.
+fn decode_png(
+    bytes: &[u8],
+    limits: DecodeLimits,
+    colour: PngColour,
+) -> Result<Pixels, ImagingError> {
+    let corrupt = |e: png::DecodingError| ImagingError::Corrupt(e.to_string());
+    let decoder_limits = png::Limits {
+        bytes: usize::try_from(limits.max_pixels.saturating_mul(8)).unwrap_or(usize::MAX),
+    };
+    let mut decoder = png::Decoder::new_with_limits(Cursor::new(bytes), decoder_limits);
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(corrupt)?;
+    let (width, height) = reader.info().size();
+    check_pixels(width, height, limits)?;
+    let icc = colour
+        .code_points
+        .and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
+        .or_else(|| reader.info().icc_profile.as_deref().map(<[u8]>::to_vec))
+        .or(colour.chunk_profile);
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| ImagingError::Corrupt("PNG too large to decode".into()))?;
+    let mut samples = vec![0; size];
+    let frame = reader.next_frame(&mut samples).map_err(corrupt)?;
+    samples.truncate(frame.buffer_size());
+    let (data, alpha, grey) = match frame.color_type {
+        png::ColorType::Rgb => (samples, false, false),
+        png::ColorType::Rgba => (samples, true, false),
+        png::ColorType::Grayscale => (samples.iter().flat_map(|&v| [v; 3]).collect(), false, true),
+        png::ColorType::GrayscaleAlpha => (
+            samples
+                .chunks_exact(2)
+                .flat_map(|p| [p[0], p[0], p[0], p[1]])
+                .collect(),
+            true,
+            true,
+        ),
+        // Expanded to RGB by `normalize_to_color8`.
+        png::ColorType::Indexed => {
+            return Err(ImagingError::Corrupt("PNG palette not expanded".into()))
+        }
+    };
+    to_srgb(
+        IccSource::Rgb { data, alpha, grey },
+        icc.as_deref(),
+        width,
+        height,
+    )
 }
 
 /// What a PNG says of its colours outside an iCCP profile, which PNG's
