@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput, Photodesk};
 use photodesk_imaging::render::PIPELINE_VERSION;
-use photodesk_testkit::{photo_jpeg, TestApp};
+use photodesk_testkit::{make_fifo, photo_jpeg, TestApp};
 use photodesk_types::{Photo, RenditionFormat};
 use std::fs::File;
 use std::io::Write;
@@ -490,10 +490,7 @@ async fn ingest_reads_a_few_files_at_a_time_however_many_are_given() {
     let pipes: Vec<PathBuf> = (0..slots + 3)
         .map(|i| dir.path().join(format!("{i}.jpg")))
         .collect();
-    for pipe in &pipes {
-        let made = std::process::Command::new("mkfifo").arg(pipe).status();
-        assert!(made.unwrap().success());
-    }
+    pipes.iter().for_each(|pipe| make_fifo(pipe));
     let _end_reads = EndReads(&pipes);
     let ingests: Vec<_> = pipes
         .iter()

@@ -163,6 +163,13 @@ impl TestApp {
     }
 }
 
+/// Makes a named pipe at `path` (coreutils' `mkfifo`: std has no call for
+/// it, and the workspace forbids `unsafe`).
+pub fn make_fifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.unwrap().success(), "mkfifo {}", path.display());
+}
+
 /// Text as the templates write it into HTML: minijinja escapes these six.
 pub fn html_escaped(text: &str) -> String {
     text.replace('&', "&amp;")

@@ -280,11 +280,7 @@ mod tests {
         std::os::unix::fs::symlink(&day, dir.path().join("day again")).unwrap();
         std::os::unix::fs::symlink("gone.jpg", dir.path().join("3.jpg")).unwrap();
         let fifo = dir.path().join("4.jpg");
-        assert!(std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success());
+        photodesk_testkit::make_fifo(&fifo);
 
         let found = photos_under(dir.path()).unwrap();
         let relative = |paths: Vec<&PathBuf>| -> Vec<String> {

@@ -126,24 +126,27 @@ fn decode_jpeg(
     Ok((pixels, streamed))
 }
 
-/// PNG, WebP, GIF, TIFF (and JPEGs libjpeg gave up on) through `image`,
-/// whose decoders take an allocation limit.
+/// PNG, WebP, GIF, TIFF (and JPEGs libjpeg gave up on).
 fn decode_other(
     bytes: &[u8],
     format: ImageFormat,
     limits: DecodeLimits,
 ) -> Result<Pixels, ImagingError> {
     let bytes = &*readable(bytes, format);
-    let png = (format == ImageFormat::Png)
-        .then(|| png_colour(bytes))
-        .flatten()
-        .unwrap_or_default();
-    let hdr = png
-        .code_points
-        .and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
-    if format == ImageFormat::Png && hdr.is_none() {
-        return decode_png(bytes, limits, png);
+    if format == ImageFormat::Png {
+        return decode_png(bytes, limits);
     }
+    decode_through_image(bytes, format, limits, None)
+}
+
+/// Through `image`, whose decoders take an allocation limit. `hdr` is the
+/// colour space of a PNG in PQ or HLG, decoded at 16 bits and tone mapped.
+fn decode_through_image(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: DecodeLimits,
+    hdr: Option<HdrSpace>,
+) -> Result<Pixels, ImagingError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
@@ -151,11 +154,7 @@ fn decode_other(
     let mut decoder = reader.into_decoder()?;
     let (width, height) = decoder.dimensions();
     check_pixels(width, height, limits)?;
-    let icc = png
-        .code_points
-        .and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
-        .or(decoder.icc_profile().ok().flatten())
-        .or(png.chunk_profile);
+    let icc = decoder.icc_profile().ok().flatten();
     let image = DynamicImage::from_decoder(decoder)?;
     if let Some(hdr) = hdr {
         let (samples, channels) = if image.color().has_alpha() {
@@ -180,11 +179,7 @@ fn decode_other(
 /// palette and tRNS expanded, 16-bit samples cut while decoding) rather
 /// than through `image`, which decodes 16-bit files at 16 bits and then
 /// copies them to 8: an 81-MP 16-bit RGBA PNG peaked at 974 MB that way.
-fn decode_png(
-    bytes: &[u8],
-    limits: DecodeLimits,
-    colour: PngColour,
-) -> Result<Pixels, ImagingError> {
+fn decode_png(bytes: &[u8], limits: DecodeLimits) -> Result<Pixels, ImagingError> {
     let corrupt = |e: png::DecodingError| ImagingError::Corrupt(e.to_string());
     let decoder_limits = png::Limits {
         bytes: usize::try_from(limits.max_pixels.saturating_mul(8)).unwrap_or(usize::MAX),
@@ -192,13 +187,18 @@ fn decode_png(
     let mut decoder = png::Decoder::new_with_limits(Cursor::new(bytes), decoder_limits);
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(corrupt)?;
+    let code_points = reader
+        .info()
+        .coding_independent_code_points
+        .map(|cicp| (cicp.color_primaries, cicp.transfer_function));
+    let hdr =
+        code_points.and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
+    if hdr.is_some() {
+        return decode_through_image(bytes, ImageFormat::Png, limits, hdr);
+    }
     let (width, height) = reader.info().size();
     check_pixels(width, height, limits)?;
-    let icc = colour
-        .code_points
-        .and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
-        .or_else(|| reader.info().icc_profile.as_deref().map(<[u8]>::to_vec))
-        .or(colour.chunk_profile);
+    let icc = png_profile(reader.info(), code_points);
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| ImagingError::Corrupt("PNG too large to decode".into()))?;
@@ -230,37 +230,25 @@ fn decode_png(
     )
 }
 
-/// What a PNG says of its colours outside an iCCP profile, which PNG's
-/// third edition ranks: cICP above iCCP, then sRGB, then gAMA and cHRM.
-#[derive(Default)]
-struct PngColour {
-    /// The colour primaries and transfer curve of a cICP chunk. HDR curves
-    /// are tone mapped; otherwise an iCCP profile is used where
-    /// `cicp_profile` has none (sRGB, unknown code points).
-    code_points: Option<(u8, u8)>,
-    /// A profile made from gAMA and cHRM, for a file with none of the
-    /// chunks ranked above them.
-    chunk_profile: Option<Vec<u8>>,
-}
-
-fn png_colour(bytes: &[u8]) -> Option<PngColour> {
-    let reader = png::Decoder::new(Cursor::new(bytes)).read_info().ok()?;
-    let info = reader.info();
-    let code_points = info
-        .coding_independent_code_points
-        .map(|cicp| (cicp.color_primaries, cicp.transfer_function));
-    let ranked_above = code_points.is_some() || info.icc_profile.is_some() || info.srgb.is_some();
-    let chunk_profile = if ranked_above {
-        None
-    } else {
-        let xy = |(x, y): (png::ScaledFloat, png::ScaledFloat)| (x.into_value(), y.into_value());
-        let chromaticities = info
-            .chrm_chunk
-            .map(|c| [xy(c.white), xy(c.red), xy(c.green), xy(c.blue)]);
-        png_chunk_profile(info.gama_chunk.map(|g| g.into_value()), chromaticities)
-    };
-    Some(PngColour {
-        code_points,
-        chunk_profile,
-    })
+/// The profile an SDR PNG's colours are in, as PNG's third edition ranks
+/// the chunks: cICP (its `code_points`) above iCCP, then sRGB (no profile
+/// needed), then gAMA and cHRM. An iCCP profile is used where the code
+/// points name none of `cicp_profile`'s (sRGB, unknown code points).
+fn png_profile(info: &png::Info, code_points: Option<(u8, u8)>) -> Option<Vec<u8>> {
+    if let Some(profile) =
+        code_points.and_then(|(primaries, transfer)| cicp_profile(primaries, transfer))
+    {
+        return Some(profile);
+    }
+    if let Some(icc) = &info.icc_profile {
+        return Some(icc.to_vec());
+    }
+    if code_points.is_some() || info.srgb.is_some() {
+        return None;
+    }
+    let xy = |(x, y): (png::ScaledFloat, png::ScaledFloat)| (x.into_value(), y.into_value());
+    let chromaticities = info
+        .chrm_chunk
+        .map(|c| [xy(c.white), xy(c.red), xy(c.green), xy(c.blue)]);
+    png_chunk_profile(info.gama_chunk.map(|g| g.into_value()), chromaticities)
 }
