@@ -46,7 +46,8 @@ pub(crate) fn decode_upright_streamed(
             grey,
         };
         let pixels = to_srgb(source, icc.as_deref(), full_width, full_height)?;
-        return Ok((pixels.fitted_to_width(width)?, false));
+        // Upright already: libheif applies the container's turn.
+        return Ok((pixels.upright_fitted(1, width)?, false));
     }
     let format = guess_format(bytes)?;
     if format == ImageFormat::Jpeg {
@@ -66,9 +67,7 @@ fn decode_other_upright(
     orientation: u8,
     width: Option<u32>,
 ) -> Result<Pixels, ImagingError> {
-    decode_other(bytes, format, limits)?
-        .oriented(orientation)
-        .fitted_to_width(width)
+    decode_other(bytes, format, limits)?.upright_fitted(orientation, width)
 }
 
 /// JPEG through libjpeg, streamed through the resize (see `jpeg_decode`);

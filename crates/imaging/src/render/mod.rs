@@ -21,9 +21,10 @@ pub use hashes::{
 };
 use turn::Turn;
 
+use crate::probe::upright_size;
 use crate::{DecodeLimits, ImagingError};
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{Filter, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{Filter, FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use photodesk_types::{Fingerprints, PhotoMetadata, RenditionFormat};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -194,12 +195,50 @@ impl Pixels {
             .all(|p| p[0] == p[1] && p[1] == p[2])
     }
 
-    /// `self`, shrunk to `width` if given and narrower (aspect kept).
-    pub(crate) fn fitted_to_width(self, width: Option<u32>) -> Result<Pixels, ImagingError> {
-        match width {
-            Some(width) if width < self.width => self.resized(width),
-            _ => Ok(self),
+    /// Turned upright by EXIF orientation `o` (1: already upright) and
+    /// shrunk to `width` upright pixels if given and narrower (aspect kept).
+    /// The resize comes first, so only the smaller image is turned.
+    pub(crate) fn upright_fitted(self, o: u8, width: Option<u32>) -> Result<Pixels, ImagingError> {
+        let (upright_width, upright_height) = upright_size(self.width, self.height, o);
+        let fitted = match width.filter(|&width| width < upright_width) {
+            Some(width) => {
+                let width = width.max(1);
+                let height = scaled(upright_height, width, upright_width);
+                let (stored_width, stored_height) = upright_size(width, height, o);
+                self.shrunk_to(stored_width, stored_height)?
+            }
+            None => self,
+        };
+        Ok(fitted.oriented(o))
+    }
+
+    /// `resized_to`, taking the pixels: alpha is premultiplied where the
+    /// samples lie, as they are not needed again, rather than in the copy
+    /// `resized_to` must make, so a large RGBA photo is held once.
+    fn shrunk_to(mut self, width: u32, height: u32) -> Result<Pixels, ImagingError> {
+        if !self.alpha {
+            return self.resized_to(width, height);
         }
+        let alpha = MulDiv::default();
+        let mut source =
+            Image::from_slice_u8(self.width, self.height, &mut self.data, PixelType::U8x4)
+                .map_err(resize_failed)?;
+        alpha
+            .multiply_alpha_inplace(&mut source)
+            .map_err(resize_failed)?;
+        let mut target = Image::new(width, height, PixelType::U8x4);
+        Resizer::new()
+            .resize(&source, &mut target, &opaque_lanczos())
+            .map_err(resize_failed)?;
+        alpha
+            .divide_alpha_inplace(&mut target)
+            .map_err(resize_failed)?;
+        Ok(Pixels {
+            width,
+            height,
+            alpha: true,
+            data: target.into_vec(),
+        })
     }
 
     /// Resized to `width` (never wider than now), keeping the aspect ratio.
@@ -580,8 +619,77 @@ pub fn process(
 
 #[cfg(test)]
 mod tests {
-    use super::{lanczos3_exact, lanczos3_weight, on_every_core};
+    use super::{lanczos3_exact, lanczos3_weight, on_every_core, Pixels};
     use crate::ImagingError;
+
+    /// Smooth colours, and alpha from opaque to fully transparent.
+    fn sample_photo(alpha: bool) -> Pixels {
+        let (width, height) = (301u32, 203u32);
+        let data = (0..width * height)
+            .flat_map(|i| {
+                let (x, y) = (i % width, i / width);
+                let rgb = [
+                    x * 255 / width,
+                    y * 255 / height,
+                    (x + y) * 255 / (width + height),
+                ]
+                .map(|v| v as u8);
+                let a = (255 - x * 255 / width) as u8;
+                rgb.into_iter().chain(alpha.then_some(a))
+            })
+            .collect();
+        Pixels {
+            width,
+            height,
+            alpha,
+            data,
+        }
+    }
+
+    /// Colours weighted by alpha, as a page shows them over black.
+    fn shown(pixels: &Pixels) -> Vec<i32> {
+        let channels = if pixels.alpha { 4 } else { 3 };
+        pixels
+            .data
+            .chunks_exact(channels)
+            .flat_map(|p| {
+                let a = if pixels.alpha { i32::from(p[3]) } else { 255 };
+                [0, 1, 2]
+                    .map(|i| i32::from(p[i]) * a / 255)
+                    .into_iter()
+                    .chain([a])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fitted_before_turning_equals_turned_before_resizing() {
+        for alpha in [false, true] {
+            let photo = sample_photo(alpha);
+            for o in 1..=8 {
+                let fitted = photo.clone().upright_fitted(o, Some(120)).unwrap();
+                let expected = photo.clone().oriented(o).resized(120).unwrap();
+                assert_eq!(
+                    (fitted.width, fitted.height, fitted.alpha),
+                    (expected.width, expected.height, alpha),
+                    "orientation {o}"
+                );
+                let worst = shown(&fitted)
+                    .iter()
+                    .zip(shown(&expected))
+                    .map(|(a, b)| (a - b).abs())
+                    .max();
+                assert!(
+                    worst <= Some(2),
+                    "orientation {o}, alpha {alpha}: {worst:?}"
+                );
+            }
+            // Narrower than asked for: turned, not resized.
+            let whole = photo.clone().upright_fitted(6, Some(5000)).unwrap();
+            assert_eq!((whole.width, whole.height), (203, 301));
+            assert!(whole.data == photo.clone().oriented(6).data);
+        }
+    }
 
     #[test]
     fn tabulated_lanczos3_follows_the_textbook_formula() {
