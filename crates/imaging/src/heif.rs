@@ -27,6 +27,16 @@ pub(crate) fn media_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Whether `bytes` is a HEIF-family image sequence (an animated AVIF or
+/// HEIF: major brand `avis`, `msf1`, `hevc` or `hevx`), which libheif 1.15
+/// cannot decode and `media_type` does not take.
+pub(crate) fn is_sequence(bytes: &[u8]) -> bool {
+    bytes.get(4..8) == Some(b"ftyp")
+        && bytes
+            .get(8..12)
+            .is_some_and(|major| [&b"avis"[..], b"msf1", b"hevc", b"hevx"].contains(&major))
+}
+
 fn primary(bytes: &[u8]) -> Result<(HeifContext, ImageHandle), ImagingError> {
     let context = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
     let handle = context.primary_image_handle().map_err(corrupt)?;

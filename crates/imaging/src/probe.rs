@@ -82,13 +82,31 @@ pub(crate) fn guess_format(bytes: &[u8]) -> Result<ImageFormat, ImagingError> {
     if bytes.is_empty() {
         return Err(ImagingError::Corrupt("the file is empty".into()));
     }
-    image::guess_format(bytes).map_err(|_| match raw_format(bytes) {
+    let format = image::guess_format(bytes).map_err(|_| match raw_format(bytes) {
         Some(raw) => camera_raw(raw),
-        None => {
-            ImagingError::Unsupported("not a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image".into())
-        }
-    })
+        None if crate::heif::is_sequence(bytes) => ImagingError::Unsupported(format!(
+            "an image sequence (animated AVIF or HEIF); Photodesk takes {TAKEN} still image"
+        )),
+        None => ImagingError::Unsupported(format!("not {TAKEN} image")),
+    })?;
+    match format {
+        ImageFormat::Jpeg
+        | ImageFormat::Png
+        | ImageFormat::WebP
+        | ImageFormat::Gif
+        | ImageFormat::Tiff => Ok(format),
+        // `image` knows BMP, ICO, PNM, OpenEXR… by their signatures, but
+        // has no decoder for them built in, and would say "not supported
+        // yet"; named here, with what is taken instead.
+        other => Err(ImagingError::Unsupported(format!(
+            "{} image; Photodesk takes {TAKEN} image",
+            format!("{other:?}").to_uppercase()
+        ))),
+    }
 }
+
+/// The formats Photodesk decodes, as a refusal lists them.
+const TAKEN: &str = "a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF";
 
 /// Camera raw formats with a header of their own (the TIFF-based ones are
 /// told apart in `refuse_camera_raw`), named so the refusal says what the
@@ -276,6 +294,30 @@ mod tests {
             assert!(
                 matches!(err, ImagingError::Corrupt(_)),
                 "cut {cut}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn formats_known_but_not_decoded_are_refused_by_name() {
+        let mut avif_sequence = 24u32.to_be_bytes().to_vec();
+        avif_sequence.extend_from_slice(b"ftypavis\0\0\0\0avifmsf1");
+        for (bytes, named) in [
+            (&b"BM\x3e\0\0\0\0\0\0\0\x36\0\0\0\x28\0"[..], "BMP image; "),
+            (b"\0\0\x01\0\x01\0\x10\x10\0\0\x01\0\x20\0", "ICO image; "),
+            (b"P6\n400 300\n255\n\0\0\0", "PNM image; "),
+            (
+                &avif_sequence,
+                "an image sequence (animated AVIF or HEIF); ",
+            ),
+            (b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>", "not a JPEG"),
+        ] {
+            let err = probe(bytes, GENEROUS).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("unsupported format: {named}"))
+                    && err.ends_with("a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image")
+                    || err.ends_with("still image"),
+                "{named}: {err}"
             );
         }
     }

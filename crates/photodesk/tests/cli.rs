@@ -390,7 +390,7 @@ fn ingest_reports_added_duplicates_near_duplicates_and_failures() {
         .stderr(predicate::str::contains("broken.jpg"))
         .stderr(predicate::str::contains("not a JPEG"))
         .stderr(predicate::str::contains(format!(
-            "failed: {}: unsupported format: bmp",
+            "failed: {}: unsupported format: BMP image; Photodesk takes a JPEG",
             inbox.join("scan.bmp").display()
         )))
         .stderr(predicate::str::contains(format!(
