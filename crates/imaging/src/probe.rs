@@ -315,8 +315,7 @@ mod tests {
             let err = probe(bytes, GENEROUS).unwrap_err().to_string();
             assert!(
                 err.starts_with(&format!("unsupported format: {named}"))
-                    && err.ends_with("a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image")
-                    || err.ends_with("still image"),
+                    && err.contains("a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF"),
                 "{named}: {err}"
             );
         }
