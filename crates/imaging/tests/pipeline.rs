@@ -312,11 +312,6 @@ fn a_grey_profile_tones_grey_heif_and_png() {
     }
 }
 
-/// A PNG with no profile but gAMA and cHRM chunks is converted as browsers
-/// read those chunks: a linear (gamma 1.0) or Mac (1.8) file comes out
-/// lighter, cHRM's Display P3 primaries like a P3 profile. A gAMA of
-/// 1 / 2.2 with sRGB's cHRM, as many writers tag sRGB files, and any chunk
-/// beside an sRGB chunk (which ranks above them) change nothing.
 /// PNGs of every layout come out as `image` reads them (16-bit samples
 /// within one level: Photodesk cuts them to 8 bits while decoding).
 #[test]
@@ -395,6 +390,11 @@ fn png_palettes_alpha_grey_and_16_bit_samples_decode_alike() {
     }
 }
 
+/// A PNG with no profile but gAMA and cHRM chunks is converted as browsers
+/// read those chunks: a linear (gamma 1.0) or Mac (1.8) file comes out
+/// lighter, cHRM's Display P3 primaries like a P3 profile. A gAMA of
+/// 1 / 2.2 with sRGB's cHRM, as many writers tag sRGB files, and any chunk
+/// beside an sRGB chunk (which ranks above them) change nothing.
 #[test]
 fn png_gamma_and_chromaticity_chunks_are_converted() {
     const P3_D65: [u32; 8] = [31270, 32900, 68000, 32000, 26500, 69000, 15000, 6000];
