@@ -889,6 +889,22 @@ fn placeholder_and_perceptual_hash_tell_copies_from_other_photos() {
     );
     assert_eq!(near_duplicate_distance(&grey, &red), None);
     assert_eq!(near_duplicate_distance(&grey, &darker_grey), Some(0));
+    let light_grey = hash(&plain([200; 3]));
+    assert_eq!(near_duplicate_distance(&grey, &light_grey), None);
+    // A frame resent re-toned (lighter, darker, warmer) is still a copy.
+    let retoned = |gain: [f32; 3]| {
+        let mut copy = picture.to_rgb8();
+        for pixel in copy.pixels_mut() {
+            for (sample, gain) in pixel.0.iter_mut().zip(gain) {
+                *sample = (f32::from(*sample) * gain).min(255.0) as u8;
+            }
+        }
+        hash(&DynamicImage::ImageRgb8(copy))
+    };
+    for gain in [[1.25; 3], [0.8; 3], [1.1, 1.0, 0.88]] {
+        let bits = near_duplicate_distance(&a, &retoned(gain));
+        assert!(bits.is_some_and(|bits| bits <= 6), "{gain:?}: {bits:?}");
+    }
     let bits = perceptual_distance(&a.perceptual_hash, &recoloured.perceptual_hash).unwrap();
     assert!(bits <= 6, "the same luma gradients, {bits} bits apart");
     assert_eq!(near_duplicate_distance(&a, &recoloured), None);
