@@ -162,7 +162,8 @@ pub struct Render {
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Widths to make, comma-separated; never upscaled.
-    #[arg(long, value_delimiter = ',', default_value = "2048")]
+    #[arg(long, value_delimiter = ',', default_value = "2048",
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub widths: Vec<u32>,
     /// Output formats, comma-separated: jpeg, webp, avif (one decode serves all).
     #[arg(long, value_delimiter = ',', default_value = "jpeg", value_parser = parse_format)]

@@ -537,6 +537,14 @@ fn render_makes_each_width_and_refuses_bad_input() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("use jpeg, webp or avif"));
+    // A width of 0 would make a 1-pixel image.
+    photodesk(&dir.path().join("unused"))
+        .args(["render", "--widths", "400,0", "--out"])
+        .arg(&out)
+        .arg(&photo)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("0 is not in 1.."));
 }
 
 #[test]
