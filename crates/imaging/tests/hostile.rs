@@ -100,6 +100,103 @@ fn mangled_heif_containers_get_errors_not_crashes() {
     }
 }
 
+/// The fixture's picture, small, in `format`, through `image`'s encoder;
+/// for PNG with the Adobe RGB fixture's ICC profile.
+fn reencoded(format: image::ImageFormat) -> Vec<u8> {
+    use image::ImageEncoder;
+    let picture = image::load_from_memory(&fixture())
+        .unwrap()
+        .thumbnail(160, 120)
+        .to_rgb8();
+    let mut bytes = Vec::new();
+    if format == image::ImageFormat::Png {
+        let adobe = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/adobergb-police.jpg"),
+        )
+        .unwrap();
+        let icc = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(adobe))
+            .and_then(|mut decoder| image::ImageDecoder::icc_profile(&mut decoder))
+            .unwrap()
+            .unwrap();
+        let mut encoder = image::codecs::png::PngEncoder::new(&mut bytes);
+        encoder.set_icc_profile(icc).unwrap();
+        encoder
+            .write_image(
+                &picture,
+                picture.width(),
+                picture.height(),
+                image::ExtendedColorType::Rgb8,
+            )
+            .unwrap();
+    } else {
+        picture
+            .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+            .unwrap();
+    }
+    bytes
+}
+
+/// The fixture rendered by Photodesk as a WebP: it carries the fixture's
+/// rights metadata as EXIF and XMP chunks.
+fn webp_with_metadata() -> Vec<u8> {
+    let job = Job {
+        specs: Box::new(|_| {
+            vec![RenditionSpec {
+                width: 160,
+                format: RenditionFormat::Webp,
+                quality: 70,
+            }]
+        }),
+        fingerprints: false,
+        embed: EmbedOptions::default(),
+    };
+    let processed = process(fixture().into(), LIMITS, &job).unwrap();
+    processed.renditions.into_iter().next().unwrap().bytes
+}
+
+#[test]
+fn mangled_png_webp_gif_and_tiff_get_errors_not_crashes() {
+    use image::ImageFormat;
+    let webp = webp_with_metadata();
+    assert!(read_metadata(webp.clone().into()).credit.is_some());
+    let files = [
+        ("PNG", reencoded(ImageFormat::Png)),
+        ("WebP", webp),
+        ("GIF", reencoded(ImageFormat::Gif)),
+        ("TIFF", reencoded(ImageFormat::Tiff)),
+    ];
+    let mut random = xorshift(0xD1B5_4A32_D192_ED03);
+    for (format, whole) in files {
+        check(&whole).unwrap_or_else(|e| panic!("{format} intact: {e}"));
+        let mut refused = 0;
+        for round in 0..150 {
+            let mut bytes = whole.clone();
+            if round % 3 == 0 {
+                bytes.truncate((random() as usize) % whole.len());
+            }
+            for _ in 0..4 {
+                let state = random();
+                // Headers and metadata chunks sit first; half the flips go there.
+                let span = if state % 2 == 0 { 2048 } else { bytes.len() };
+                let at = (state as usize >> 1) % span.min(bytes.len()).max(1);
+                if let Some(byte) = bytes.get_mut(at) {
+                    *byte = (state >> 40) as u8;
+                }
+            }
+            let _ = read_metadata(bytes::Bytes::copy_from_slice(&bytes));
+            if let Err(e) = check(&bytes) {
+                refused += 1;
+                let message = e.to_string();
+                assert!(
+                    !message.is_empty() && !message.contains('\n'),
+                    "{format}: {message:?}"
+                );
+            }
+        }
+        assert!(refused > 0, "{format}: every mangled file was taken");
+    }
+}
+
 /// A small deterministic generator, so failures reproduce.
 fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
     move || {
