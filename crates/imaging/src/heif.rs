@@ -51,16 +51,53 @@ pub(crate) fn dimensions(bytes: &[u8], limits: DecodeLimits) -> Result<(u32, u32
     Ok((width, height))
 }
 
+/// The primary image as decoded, upright.
+pub(crate) enum Decoded {
+    /// 8-bit RGB(A) in the colour space of `icc` (none: sRGB).
+    Rgb {
+        image: RgbImage,
+        icc: Option<Vec<u8>>,
+    },
+    /// An HDR image, tone mapped to sRGB.
+    Srgb(Pixels),
+}
+
+/// libheif's 8-bit interleaved RGB(A) image, kept where libheif decoded it.
+pub(crate) struct RgbImage {
+    image: libheif_rs::Image,
+    pub width: u32,
+    pub height: u32,
+    pub alpha: bool,
+}
+
+impl RgbImage {
+    /// Calls `use_samples` with the rows, unpadded: where libheif holds
+    /// them when its rows carry no padding (the usual case: it pads rows
+    /// to 16 bytes, and camera widths are multiples of 16), else a copy.
+    /// A 43-MP photo peaked at 343 MB when always copied.
+    pub fn with_samples<R>(
+        &mut self,
+        use_samples: impl FnOnce(&mut [u8]) -> Result<R, ImagingError>,
+    ) -> Result<R, ImagingError> {
+        let row = self.width as usize * if self.alpha { 4 } else { 3 };
+        let plane = self.image.planes_mut().interleaved.ok_or_else(|| {
+            ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into())
+        })?;
+        if plane.stride == row {
+            use_samples(&mut plane.data[..row * self.height as usize])
+        } else {
+            use_samples(&mut unpadded(plane.data, plane.stride, row, self.height))
+        }
+    }
+}
+
 /// Decodes the primary image, upright, to 8-bit RGB(A) in its own colour
-/// space; the caller converts to sRGB with the returned ICC profile: the
-/// embedded one, else one made from the `nclx` code points. An image with
-/// an HDR curve in its `nclx` box (PQ, HLG: 10-bit camera HEIFs in HDR
-/// mode) and no ICC profile is decoded at its full depth and tone mapped to
-/// sRGB here instead.
-pub(crate) fn decode(
-    bytes: &[u8],
-    limits: DecodeLimits,
-) -> Result<(Pixels, Option<Vec<u8>>), ImagingError> {
+/// space, with the ICC profile to convert it to sRGB with: the embedded
+/// one, else one made from the `nclx` code points. An image with an HDR
+/// curve in its `nclx` box (PQ, HLG: 10-bit camera HEIFs in HDR mode) and
+/// no ICC profile is decoded at its full depth and tone mapped to sRGB
+/// here instead.
+pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<Decoded, ImagingError> {
     let (_context, handle) = primary(bytes)?;
     check_pixels(handle.width(), handle.height(), limits)?;
     let alpha = handle.has_alpha_channel();
@@ -74,47 +111,37 @@ pub(crate) fn decode(
     let hdr =
         code_points.and_then(|(primaries, transfer)| HdrSpace::from_cicp(primaries, transfer));
     if let (None, Some(hdr)) = (&raw_profile, hdr) {
-        return Ok((decode_hdr(&handle, alpha, &hdr)?, None));
+        return Ok(Decoded::Srgb(decode_hdr(&handle, alpha, &hdr)?));
     }
-    let (data, width, height, _) = interleaved_rows(&handle, alpha, false)?;
+    let chroma = if alpha {
+        RgbChroma::Rgba
+    } else {
+        RgbChroma::Rgb
+    };
+    let image = handle
+        .decode(ColorSpace::Rgb(chroma), None)
+        .map_err(corrupt)?;
+    let (width, height) = (image.width(), image.height());
     let icc = raw_profile.or_else(|| {
         let (primaries, transfer) = code_points?;
         cicp_profile(primaries, transfer)
     });
-    let pixels = Pixels {
+    let image = RgbImage {
+        image,
         width,
         height,
         alpha,
-        data,
     };
-    Ok((pixels, icc))
+    Ok(Decoded::Rgb { image, icc })
 }
 
 /// The image decoded at its own depth (10 or 12 bits, in 16-bit words) and
 /// tone mapped to 8-bit sRGB from `space`.
 fn decode_hdr(handle: &ImageHandle, alpha: bool, space: &HdrSpace) -> Result<Pixels, ImagingError> {
-    let (bytes, width, height, bits) = interleaved_rows(handle, alpha, true)?;
-    let samples = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .collect();
-    let channels = if alpha { 4 } else { 3 };
-    hdr_to_srgb(samples, bits, channels, space, (width, height))
-}
-
-/// The image decoded to interleaved RGB(A), 8 bits a sample or, with
-/// `deep`, 16-bit little-endian words at the image's own depth: the rows
-/// without their padding, the width and height, and the depth in bits.
-fn interleaved_rows(
-    handle: &ImageHandle,
-    alpha: bool,
-    deep: bool,
-) -> Result<(Vec<u8>, u32, u32, u8), ImagingError> {
-    let chroma = match (alpha, deep) {
-        (false, false) => RgbChroma::Rgb,
-        (true, false) => RgbChroma::Rgba,
-        (false, true) => RgbChroma::HdrRgbLe,
-        (true, true) => RgbChroma::HdrRgbaLe,
+    let chroma = if alpha {
+        RgbChroma::HdrRgbaLe
+    } else {
+        RgbChroma::HdrRgbLe
     };
     let image = handle
         .decode(ColorSpace::Rgb(chroma), None)
@@ -123,16 +150,23 @@ fn interleaved_rows(
     let plane = planes
         .interleaved
         .ok_or_else(|| ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into()))?;
-    let samples = plane.width as usize * if alpha { 4 } else { 3 };
-    let row = samples * if deep { 2 } else { 1 };
-    let data = plane
-        .data
-        .chunks(plane.stride)
-        .take(plane.height as usize)
+    let channels = if alpha { 4 } else { 3 };
+    let row = plane.width as usize * channels * 2;
+    let samples = unpadded(plane.data, plane.stride, row, plane.height)
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    let size = (plane.width, plane.height);
+    hdr_to_srgb(samples, plane.bits_per_pixel, channels, space, size)
+}
+
+/// The first `row` bytes of each of `height` rows `stride` apart.
+fn unpadded(data: &[u8], stride: usize, row: usize, height: u32) -> Vec<u8> {
+    data.chunks(stride)
+        .take(height as usize)
         .flat_map(|line| &line[..row])
         .copied()
-        .collect();
-    Ok((data, plane.width, plane.height, plane.bits_per_pixel))
+        .collect()
 }
 
 /// The EXIF (as TIFF bytes) and XMP blocks of the primary image.

@@ -1013,6 +1013,56 @@ fn heic_and_avif_inputs_decode_upright() {
     }
 }
 
+/// libheif's samples are converted and resized where libheif holds them
+/// when its rows carry no padding (96 px: 288-byte rows), and copied first
+/// when they do (97 px: 291 bytes, padded to 304). Both come out whole as
+/// encoded, alpha kept where it shows and dropped where opaque, and fitted
+/// as the whole image resized.
+#[test]
+fn heif_rows_with_and_without_padding_decode_alike() {
+    for width in [96, 97] {
+        for translucent in [false, true] {
+            let picture = image::RgbaImage::from_fn(width, 64, |x, y| {
+                let alpha = if translucent { 120 + x as u8 } else { 255 };
+                image::Rgba([(x * 2) as u8, (y * 3) as u8, 90, alpha])
+            });
+            let png = encode(&DynamicImage::ImageRgba8(picture.clone()), ImageFormat::Png);
+            let heif = heif_enc_png(&png, None);
+            let whole = decode_upright(&heif, LIMITS, 1, None).unwrap();
+            let case = format!("{width} px, translucent {translucent}");
+            assert_eq!(
+                (whole.width, whole.height, whole.alpha),
+                (width, 64, translucent),
+                "{case}"
+            );
+            let channels = if translucent { 4 } else { 3 };
+            let off = whole
+                .data
+                .chunks_exact(channels)
+                .zip(picture.pixels())
+                .flat_map(|(ours, theirs)| ours.iter().zip(theirs.0).map(|(a, b)| a.abs_diff(b)))
+                .map(u32::from)
+                .sum::<u32>() as f64
+                / whole.data.len() as f64;
+            assert!(off < 3.0, "{case}: off by {off:.1} per sample");
+            let fitted = decode_upright(&heif, LIMITS, 1, Some(40)).unwrap();
+            let expected = whole.resized(40).unwrap();
+            assert_eq!(
+                (fitted.width, fitted.height, fitted.alpha),
+                (expected.width, expected.height, translucent),
+                "{case}"
+            );
+            let worst = fitted
+                .data
+                .iter()
+                .zip(&expected.data)
+                .map(|(a, b)| a.abs_diff(*b))
+                .max();
+            assert!(worst <= Some(2), "{case}: {worst:?}");
+        }
+    }
+}
+
 #[test]
 fn a_camera_avif_gives_its_exif_and_renders() {
     let bytes = fixture("canon-eos70d.avif");

@@ -37,21 +37,16 @@ pub(crate) fn to_srgb(
     width: u32,
     height: u32,
 ) -> Result<Pixels, ImagingError> {
-    let profile = icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok());
     Ok(match source {
         IccSource::Rgb {
             mut data,
             alpha,
             grey,
         } => {
-            let alpha = alpha && !drop_opaque_alpha(&mut data);
-            let rgb_profile = profile.and_then(|p| rgb_profile_to_convert(p, grey));
-            let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
-            if let Some(transform) = rgb_profile.and_then(|p| transform(&p, layout, layout)) {
-                let channels = (layout.channels(), layout.channels());
-                convert_in_place(&mut data, channels, &mut Vec::new(), |from, to| {
-                    transform_or_keep(&*transform, from, to)
-                });
+            let (length, alpha) = rgb_to_srgb_in_place(&mut data, alpha, grey, icc);
+            if length < data.len() {
+                data.truncate(length);
+                data.shrink_to_fit();
             }
             Pixels {
                 width,
@@ -61,6 +56,7 @@ pub(crate) fn to_srgb(
             }
         }
         IccSource::Cmyk(mut data) => {
+            let profile = icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok());
             let cmyk_transform = profile
                 .filter(|p| p.color_space == DataColorSpace::Cmyk)
                 // moxcms takes four-channel input in the Rgba layout.
@@ -83,9 +79,37 @@ pub(crate) fn to_srgb(
     })
 }
 
-/// Drops the alpha of RGBA `samples` if every pixel is opaque; says whether
-/// it did.
-fn drop_opaque_alpha(samples: &mut Vec<u8>) -> bool {
+/// `to_srgb` for RGB(A) samples held by their decoder: they are converted
+/// where they lie, and an alpha channel opaque throughout is dropped, the
+/// pixels then taking the first three quarters of `samples`. Gives the
+/// length the samples take and whether they keep an alpha channel.
+pub(crate) fn rgb_to_srgb_in_place(
+    samples: &mut [u8],
+    alpha: bool,
+    grey: bool,
+    icc: Option<&[u8]>,
+) -> (usize, bool) {
+    let dropped = alpha.then(|| drop_opaque_alpha(samples)).flatten();
+    let (samples, alpha) = match dropped {
+        Some(rgb_bytes) => (&mut samples[..rgb_bytes], false),
+        None => (samples, alpha),
+    };
+    let rgb_profile = icc
+        .and_then(|icc| ColorProfile::new_from_slice(icc).ok())
+        .and_then(|p| rgb_profile_to_convert(p, grey));
+    let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
+    if let Some(transform) = rgb_profile.and_then(|p| transform(&p, layout, layout)) {
+        let channels = (layout.channels(), layout.channels());
+        convert_in_place(samples, channels, &mut Vec::new(), |from, to| {
+            transform_or_keep(&*transform, from, to)
+        });
+    }
+    (samples.len(), alpha)
+}
+
+/// Drops the alpha of RGBA `samples` if every pixel is opaque, moving the
+/// RGB samples to the front; gives their length if it did.
+fn drop_opaque_alpha(samples: &mut [u8]) -> Option<usize> {
     // Whole pixels ANDed block by block, which the compiler vectorises;
     // pixel by pixel with an early exit took as long as decoding the PNG.
     let opaque = samples.chunks(CONVERT_PIXELS * 4).all(|block| {
@@ -94,17 +118,13 @@ fn drop_opaque_alpha(samples: &mut Vec<u8>) -> bool {
         });
         all >> 24 == u32::from(u8::MAX)
     });
-    if !opaque {
-        return false;
-    }
-    let rgb_bytes = convert_in_place(samples, (4, 3), &mut Vec::new(), |rgba, rgb| {
-        for (to, from) in rgb.chunks_exact_mut(3).zip(rgba.chunks_exact(4)) {
-            to.copy_from_slice(&from[..3]);
-        }
-    });
-    samples.truncate(rgb_bytes);
-    samples.shrink_to_fit();
-    true
+    opaque.then(|| {
+        convert_in_place(samples, (4, 3), &mut Vec::new(), |rgba, rgb| {
+            for (to, from) in rgb.chunks_exact_mut(3).zip(rgba.chunks_exact(4)) {
+                to.copy_from_slice(&from[..3]);
+            }
+        })
+    })
 }
 
 /// Whole pixels converted at a time by `convert_in_place`: about 1 MB.

@@ -1,10 +1,12 @@
 //! Decoding to upright sRGB pixels, shrinking on load where the codec can.
 
 use super::color::{
-    cicp_profile, hdr_to_srgb, png_chunk_profile, to_srgb, HdrSpace, IccSource, RgbToSrgb,
+    cicp_profile, hdr_to_srgb, png_chunk_profile, rgb_to_srgb_in_place, to_srgb, HdrSpace,
+    IccSource, RgbToSrgb,
 };
 use super::early_jpeg::RowStream;
-use super::{jpeg_decode, turns, Pixels};
+use super::{is_grey, jpeg_decode, turns, Pixels};
+use crate::heif;
 use crate::probe::{check_pixels, guess_format, readable};
 use crate::{DecodeLimits, ImagingError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -36,18 +38,7 @@ pub(crate) fn decode_upright_streamed(
     stream: Option<&RowStream>,
 ) -> Result<(Pixels, bool), ImagingError> {
     if crate::heif::media_type(bytes).is_some() {
-        let (pixels, icc) = crate::heif::decode(bytes, limits)?;
-        let (full_width, full_height) = (pixels.width, pixels.height);
-        // libheif gives a monochrome image as RGB.
-        let grey = pixels.is_grey();
-        let source = IccSource::Rgb {
-            data: pixels.data,
-            alpha: pixels.alpha,
-            grey,
-        };
-        let pixels = to_srgb(source, icc.as_deref(), full_width, full_height)?;
-        // Upright already: libheif applies the container's turn.
-        return Ok((pixels.upright_fitted(1, width)?, false));
+        return Ok((decode_heif(bytes, limits, width)?, false));
     }
     let format = guess_format(bytes)?;
     if format == ImageFormat::Jpeg {
@@ -57,6 +48,36 @@ pub(crate) fn decode_upright_streamed(
         decode_other_upright(bytes, format, limits, orientation, width)?,
         false,
     ))
+}
+
+/// HEIC and AVIF through libheif, converted to sRGB and fitted to `width`
+/// where libheif holds the samples (see `RgbImage::with_samples`). Upright
+/// already: libheif applies the container's turn.
+fn decode_heif(
+    bytes: &[u8],
+    limits: DecodeLimits,
+    width: Option<u32>,
+) -> Result<Pixels, ImagingError> {
+    match crate::heif::decode(bytes, limits)? {
+        heif::Decoded::Rgb { mut image, icc } => {
+            let (size, alpha) = ((image.width, image.height), image.alpha);
+            image.with_samples(|samples| {
+                // libheif gives a monochrome image as RGB.
+                let grey = is_grey(samples, alpha);
+                let (length, alpha) = rgb_to_srgb_in_place(samples, alpha, grey, icc.as_deref());
+                Pixels::fitted_from(&mut samples[..length], size, alpha, width)
+            })
+        }
+        heif::Decoded::Srgb(pixels) => {
+            let (full_width, full_height) = (pixels.width, pixels.height);
+            let source = IccSource::Rgb {
+                data: pixels.data,
+                alpha: pixels.alpha,
+                grey: false,
+            };
+            to_srgb(source, None, full_width, full_height)?.upright_fitted(1, width)
+        }
+    }
 }
 
 /// `decode_other`, turned upright and fitted to `width`.

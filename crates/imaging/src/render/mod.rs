@@ -185,16 +185,6 @@ impl Pixels {
         }
     }
 
-    /// Whether every pixel is grey (R = G = B), as a monochrome image comes
-    /// out of a decoder that gives RGB. A colour image is told at its first
-    /// coloured pixel.
-    pub(crate) fn is_grey(&self) -> bool {
-        let channels = if self.alpha { 4 } else { 3 };
-        self.data
-            .chunks_exact(channels)
-            .all(|p| p[0] == p[1] && p[1] == p[2])
-    }
-
     /// Turned upright by EXIF orientation `o` (1: already upright) and
     /// shrunk to `width` upright pixels if given and narrower (aspect kept).
     /// The resize comes first, so only the smaller image is turned.
@@ -212,33 +202,33 @@ impl Pixels {
         Ok(fitted.oriented(o))
     }
 
-    /// `resized_to`, taking the pixels: alpha is premultiplied where the
-    /// samples lie, as they are not needed again, rather than in the copy
-    /// `resized_to` must make, so a large RGBA photo is held once.
+    /// `resized_to`, taking the pixels: see [`shrink`].
     fn shrunk_to(mut self, width: u32, height: u32) -> Result<Pixels, ImagingError> {
-        if !self.alpha {
-            return self.resized_to(width, height);
+        let size = (self.width, self.height);
+        shrink(&mut self.data, size, self.alpha, (width, height))
+    }
+
+    /// Samples `size` large (RGB, or RGBA with `alpha`), lent by a decoder
+    /// that keeps them, fitted to `width` if given and narrower (aspect
+    /// kept; see [`shrink`]), else copied whole.
+    pub(crate) fn fitted_from(
+        samples: &mut [u8],
+        size: (u32, u32),
+        alpha: bool,
+        width: Option<u32>,
+    ) -> Result<Pixels, ImagingError> {
+        match width.filter(|&width| width < size.0) {
+            Some(width) => {
+                let width = width.max(1);
+                shrink(samples, size, alpha, (width, scaled(size.1, width, size.0)))
+            }
+            None => Ok(Pixels {
+                width: size.0,
+                height: size.1,
+                alpha,
+                data: samples.to_vec(),
+            }),
         }
-        let alpha = MulDiv::default();
-        let mut source =
-            Image::from_slice_u8(self.width, self.height, &mut self.data, PixelType::U8x4)
-                .map_err(resize_failed)?;
-        alpha
-            .multiply_alpha_inplace(&mut source)
-            .map_err(resize_failed)?;
-        let mut target = Image::new(width, height, PixelType::U8x4);
-        Resizer::new()
-            .resize(&source, &mut target, &opaque_lanczos())
-            .map_err(resize_failed)?;
-        alpha
-            .divide_alpha_inplace(&mut target)
-            .map_err(resize_failed)?;
-        Ok(Pixels {
-            width,
-            height,
-            alpha: true,
-            data: target.into_vec(),
-        })
     }
 
     /// Resized to `width` (never wider than now), keeping the aspect ratio.
@@ -265,21 +255,78 @@ impl Pixels {
         if width == self.width && height == self.height {
             return Ok(self.clone());
         }
-        let pixel_type = if self.alpha {
-            PixelType::U8x4
-        } else {
-            PixelType::U8x3
-        };
-        let source = ImageRef::new(self.width, self.height, &self.data, pixel_type)
-            .map_err(resize_failed)?;
-        let options = ResizeOptions::new().resize_alg(lanczos3());
-        Ok(Pixels {
-            width,
-            height,
-            alpha: self.alpha,
-            data: lanczos(&source, &options, (width, height))?,
-        })
+        resized_samples(
+            &self.data,
+            (self.width, self.height),
+            self.alpha,
+            (width, height),
+        )
     }
+}
+
+/// Whether every pixel of RGB (or with `alpha` RGBA) `samples` is grey
+/// (R = G = B), as a monochrome image comes out of a decoder that gives
+/// RGB. A colour image is told at its first coloured pixel.
+pub(crate) fn is_grey(samples: &[u8], alpha: bool) -> bool {
+    let channels = if alpha { 4 } else { 3 };
+    samples
+        .chunks_exact(channels)
+        .all(|p| p[0] == p[1] && p[1] == p[2])
+}
+
+/// RGB (or with `alpha` RGBA) `samples` `size` large resized to `target`.
+fn resized_samples(
+    samples: &[u8],
+    size: (u32, u32),
+    alpha: bool,
+    target: (u32, u32),
+) -> Result<Pixels, ImagingError> {
+    let pixel_type = if alpha {
+        PixelType::U8x4
+    } else {
+        PixelType::U8x3
+    };
+    let source = ImageRef::new(size.0, size.1, samples, pixel_type).map_err(resize_failed)?;
+    let options = ResizeOptions::new().resize_alg(lanczos3());
+    Ok(Pixels {
+        width: target.0,
+        height: target.1,
+        alpha,
+        data: lanczos(&source, &options, target)?,
+    })
+}
+
+/// `resized_samples` for samples not needed again: alpha is premultiplied
+/// where the samples lie rather than in the copy fast_image_resize would
+/// make, so a large RGBA photo is held once.
+fn shrink(
+    samples: &mut [u8],
+    size: (u32, u32),
+    alpha: bool,
+    target: (u32, u32),
+) -> Result<Pixels, ImagingError> {
+    if !alpha {
+        return resized_samples(samples, size, alpha, target);
+    }
+    let multiply = MulDiv::default();
+    let mut source =
+        Image::from_slice_u8(size.0, size.1, samples, PixelType::U8x4).map_err(resize_failed)?;
+    multiply
+        .multiply_alpha_inplace(&mut source)
+        .map_err(resize_failed)?;
+    let mut shrunk = Image::new(target.0, target.1, PixelType::U8x4);
+    Resizer::new()
+        .resize(&source, &mut shrunk, &opaque_lanczos())
+        .map_err(resize_failed)?;
+    multiply
+        .divide_alpha_inplace(&mut shrunk)
+        .map_err(resize_failed)?;
+    Ok(Pixels {
+        width: target.0,
+        height: target.1,
+        alpha: true,
+        data: shrunk.into_vec(),
+    })
 }
 
 /// `rows` of `pixel_type` samples `size` large resized across to
