@@ -1,7 +1,8 @@
 //! Renditions made after ingest: AVIF takes about a second per photo, so it
 //! is encoded in the background and each photo's AVIF sources appear in
 //! pages and the API once they are stored. The same worker then re-makes
-//! renditions of an earlier pipeline version (see `PIPELINE_VERSION`).
+//! renditions of an earlier pipeline version (see `PIPELINE_VERSION`), in
+//! the formats whose files that version changed.
 
 use crate::{CoreError, Photodesk};
 use photodesk_db::PhotoLease;
@@ -76,7 +77,7 @@ enum Pass {
     /// formats it lacks.
     Lacking,
     /// Photos whose renditions are of an earlier pipeline version: each
-    /// gets a whole new set.
+    /// gets new files in the formats whose files changed since.
     Stale,
 }
 
@@ -101,13 +102,15 @@ impl Pass {
     }
 }
 
-/// The pipeline version of a set of renditions: the oldest among them,
-/// once every one of [`LATER_FORMATS`] is there (`None` before).
+/// The pipeline version of a set of renditions: the oldest any of them is
+/// as good as, once every one of [`LATER_FORMATS`] is there (`None` before).
 fn set_version(renditions: &[Rendition]) -> Option<u32> {
     let whole = LATER_FORMATS
         .iter()
         .all(|&format| renditions.iter().any(|r| r.format == format));
-    let versions = renditions.iter().map(|r| RenditionSpec::version_of(&r.key));
+    let versions = renditions
+        .iter()
+        .map(|r| RenditionSpec::pipeline_version_of(&r.key));
     // A key no version can be read from counts as the oldest.
     whole.then(|| versions.map(|v| v.unwrap_or(0)).min().unwrap_or(0))
 }
@@ -158,8 +161,9 @@ impl Photodesk {
         self.run_pass(Pass::Lacking, &progress).await
     }
 
-    /// Re-makes every rendition of photos that have one from an earlier
-    /// pipeline version and records the new set in place of the old, like
+    /// Re-makes the renditions of photos whose set is of an earlier
+    /// pipeline version, in each format whose files changed since (the
+    /// others keep theirs), and records the new set in place of the old, like
     /// [`Photodesk::complete_renditions`]. The old files stay in the store,
     /// so pages and feeds already out keep working until
     /// `photodesk check --remove-orphans` reclaims them.
@@ -270,22 +274,30 @@ impl Photodesk {
 
     /// Makes the photo's renditions that `pass` calls for from its original
     /// and records them with the version of the set they complete: the
-    /// formats it lacks beside the others, or a whole new set instead of
-    /// the old one.
+    /// formats it lacks beside the others, or the formats not current in
+    /// place of their old files.
     async fn make_renditions(&self, photo: &Photo, pass: Pass) -> Result<(), CoreError> {
-        let formats: Vec<RenditionFormat> = match pass {
-            Pass::Lacking => LATER_FORMATS
-                .iter()
-                .copied()
-                .filter(|&format| photo.renditions.iter().all(|r| r.format != format))
-                .collect(),
-            Pass::Stale => LATER_FORMATS.to_vec(),
+        let lacking = |format| photo.renditions.iter().all(|r| r.format != format);
+        let stale = |format| {
+            lacking(format)
+                || photo
+                    .renditions
+                    .iter()
+                    .any(|r| r.format == format && !RenditionSpec::is_current(&r.key))
         };
+        let formats: Vec<RenditionFormat> = LATER_FORMATS
+            .iter()
+            .copied()
+            .filter(|&format| match pass {
+                Pass::Lacking => lacking(format),
+                Pass::Stale => stale(format),
+            })
+            .collect();
         let renditions = if formats.is_empty() {
             Vec::new()
         } else {
             let original = self.blobs.get(&original_key(&photo.sha256)).await?;
-            let processed = self.process_photo(original, formats, false).await?;
+            let processed = self.process_photo(original, formats.clone(), false).await?;
             // Blobs stored before a failure below are harmless: the next
             // attempt writes the same keys.
             let mut created = Vec::new();
@@ -302,9 +314,16 @@ impl Photodesk {
                     .await?
             }
             Pass::Stale => {
-                let version = set_version(&renditions);
+                let mut new_set: Vec<Rendition> = photo
+                    .renditions
+                    .iter()
+                    .filter(|r| !formats.contains(&r.format))
+                    .cloned()
+                    .collect();
+                new_set.extend(renditions);
+                let version = set_version(&new_set);
                 self.db
-                    .replace_renditions(&photo.sha256, renditions, version)
+                    .replace_renditions(&photo.sha256, new_set, version)
                     .await?
             }
         }

@@ -2,10 +2,10 @@
 //! duplicates, near-duplicates, later (AVIF) renditions, hostile files.
 
 use bytes::Bytes;
-use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput, Photodesk};
+use photodesk_core::{CoreError, IngestOutcome, Ingested, PhotoInput, Photodesk, LATER_FORMATS};
 use photodesk_imaging::render::PIPELINE_VERSION;
 use photodesk_testkit::{make_fifo, photo_jpeg, TestApp};
-use photodesk_types::{Photo, RenditionFormat};
+use photodesk_types::{Photo, Rendition, RenditionFormat};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -303,22 +303,25 @@ fn has_avif(photo: &Photo) -> bool {
         .any(|r| r.format == RenditionFormat::Avif)
 }
 
-/// A library made by an earlier pipeline version: its renditions keep
-/// being served under their old names while the worker's pass re-makes
-/// every one of them under the current version, once.
-#[tokio::test]
-async fn renditions_of_an_earlier_pipeline_version_are_remade() {
-    let t = TestApp::new().await;
-    let photo = added(&t, photo_jpeg(800, 600, 1)).await;
-    t.app.complete_renditions(|_, _| {}).await.unwrap();
-    let current = format!("-v{PIPELINE_VERSION}.");
-    let earlier = format!("-v{}.", PIPELINE_VERSION - 1);
-    let made = stored(&t, &photo.sha256).await;
-    assert_eq!(made.renditions.len(), 9);
-    // Move every rendition to its earlier-version name, as an older
-    // Photodesk stored it.
-    let mut old = made.renditions.clone();
-    for rendition in &mut old {
+/// The file names of the current pipeline version and the one before.
+fn current_and_earlier() -> (String, String) {
+    (
+        format!("-v{PIPELINE_VERSION}."),
+        format!("-v{}.", PIPELINE_VERSION - 1),
+    )
+}
+
+/// Moves the photo's renditions in `formats` to their earlier-version
+/// names, as an older Photodesk stored them, and records the set as of
+/// that version; gives the set.
+async fn made_by_earlier_version(
+    t: &TestApp,
+    photo: &Photo,
+    formats: &[RenditionFormat],
+) -> Vec<Rendition> {
+    let (current, earlier) = current_and_earlier();
+    let mut old = photo.renditions.clone();
+    for rendition in old.iter_mut().filter(|r| formats.contains(&r.format)) {
         let bytes = t.app.blobs().get(&rendition.key).await.unwrap();
         t.app.blobs().delete(&rendition.key).await.unwrap();
         rendition.key = rendition.key.replace(&current, &earlier);
@@ -333,6 +336,21 @@ async fn renditions_of_an_earlier_pipeline_version_are_remade() {
         .replace_renditions(&photo.sha256, old.clone(), Some(PIPELINE_VERSION - 1))
         .await
         .unwrap();
+    old
+}
+
+/// A library made by an earlier pipeline version: its renditions keep
+/// being served under their old names while the worker's pass re-makes
+/// every one of them under the current version, once.
+#[tokio::test]
+async fn renditions_of_an_earlier_pipeline_version_are_remade() {
+    let t = TestApp::new().await;
+    let photo = added(&t, photo_jpeg(800, 600, 1)).await;
+    t.app.complete_renditions(|_, _| {}).await.unwrap();
+    let (current, earlier) = current_and_earlier();
+    let made = stored(&t, &photo.sha256).await;
+    assert_eq!(made.renditions.len(), 9);
+    let old = made_by_earlier_version(&t, &made, LATER_FORMATS).await;
     let old_name = old[0].key.rsplit('/').next().unwrap().to_owned();
     assert!(t.app.rendition(&photo.sha256, &old_name).await.is_ok());
 
@@ -354,6 +372,48 @@ async fn renditions_of_an_earlier_pipeline_version_are_remade() {
     let future = old_name.replace(&earlier, &format!("-v{}.", PIPELINE_VERSION + 1));
     let err = t.app.rendition(&photo.sha256, &future).await.unwrap_err();
     assert!(err.is_not_found());
+}
+
+/// A set of which only the JPEG files are of an earlier pipeline version
+/// (as when a version changes one format) gets new JPEG files alone: the
+/// WebP and AVIF renditions keep their keys and are not made again.
+#[tokio::test]
+async fn only_formats_of_an_earlier_version_are_remade() {
+    let t = TestApp::new().await;
+    let photo = added(&t, photo_jpeg(800, 600, 1)).await;
+    t.app.complete_renditions(|_, _| {}).await.unwrap();
+    let made = stored(&t, &photo.sha256).await;
+    made_by_earlier_version(&t, &made, &[RenditionFormat::Jpeg]).await;
+    let keys = |photo: &Photo, format| -> Vec<String> {
+        let mut keys: Vec<String> = photo
+            .renditions
+            .iter()
+            .filter(|r| r.format == format)
+            .map(|r| r.key.clone())
+            .collect();
+        keys.sort();
+        keys
+    };
+    // Taken away: were the AVIF files made again, they would be back.
+    let avif = keys(&made, RenditionFormat::Avif);
+    for key in &avif {
+        t.app.blobs().delete(key).await.unwrap();
+    }
+
+    let report = t.app.refresh_stale_renditions(|_, _| {}).await.unwrap();
+    assert_eq!((report.done, report.failed), (1, 0));
+    let remade = stored(&t, &photo.sha256).await;
+    for format in LATER_FORMATS {
+        assert_eq!(keys(&remade, *format), keys(&made, *format), "{format:?}");
+    }
+    for key in keys(&remade, RenditionFormat::Jpeg) {
+        assert!(t.app.blobs().get(&key).await.is_ok(), "{key}");
+    }
+    for key in &avif {
+        assert!(t.app.blobs().get(key).await.is_err(), "{key} made again");
+    }
+    let again = t.app.refresh_stale_renditions(|_, _| {}).await.unwrap();
+    assert_eq!((again.done, again.failed), (0, 0));
 }
 
 #[tokio::test]

@@ -37,15 +37,51 @@ pub const LADDER_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
 /// Only JPEG gets it: every sharing crawler reads JPEG, not all read AVIF.
 pub const SHARING_WIDTH: u32 = 1200;
 
-/// Bumped when the files a spec gives change in what they show (size,
-/// crop, colour) or carry (rights metadata), so rendition keys (and their
-/// immutable URLs) change with it; renditions of older versions keep being
-/// served until the background worker has made the current ones
-/// (`photodesk rerender`). Finer filtering that changes nothing visible
-/// keeps it. Version 2: colour fixes for ICC curves other than sRGB's, grey
-/// profiles, PNG cICP and HDR photos. Version 3: AVIF files carry the XMP
-/// rights fields (credit line, creator, copyright) as JPEG and WebP do.
+/// Bumped, with a row of [`FORMAT_VERSIONS`], when the files of a format
+/// change in what they show (size, crop, colour) or carry (rights
+/// metadata), so their rendition keys (and immutable URLs) change with
+/// them; renditions of older versions keep being served until the
+/// background worker has made the current ones (`photodesk rerender`).
+/// Finer filtering that changes nothing visible keeps it. Version 2: colour
+/// fixes for ICC curves other than sRGB's, grey profiles, PNG cICP and HDR
+/// photos. Version 3: AVIF files carry the XMP rights fields (credit line,
+/// creator, copyright) as JPEG and WebP do; JPEG and WebP were bumped with
+/// it, as versions were not yet kept per format.
 pub const PIPELINE_VERSION: u32 = 3;
+
+/// The version of the files each format gets from each pipeline version
+/// (the first row is version 1), JPEG, WebP and AVIF in that order. A
+/// pipeline version that changes one format's files (a new AVIF encoder)
+/// bumps that format alone, so the others keep their files, keys and URLs
+/// and are not made again; rendition keys carry the format's version.
+const FORMAT_VERSIONS: [[u32; 3]; PIPELINE_VERSION as usize] = [[1, 1, 1], [2, 2, 2], [3, 3, 3]];
+
+/// The column of `format` in [`FORMAT_VERSIONS`].
+fn format_column(format: RenditionFormat) -> usize {
+    match format {
+        RenditionFormat::Jpeg => 0,
+        RenditionFormat::Webp => 1,
+        RenditionFormat::Avif => 2,
+    }
+}
+
+/// The version of `format`'s files the current pipeline makes.
+fn current_files_version(format: RenditionFormat) -> u32 {
+    FORMAT_VERSIONS[PIPELINE_VERSION as usize - 1][format_column(format)]
+}
+
+/// The newest pipeline version in `table` whose files of `format` are of
+/// `files_version`: a file stays as good as new until its format is bumped.
+fn newest_pipeline_with(
+    table: &[[u32; 3]],
+    format: RenditionFormat,
+    files_version: u32,
+) -> Option<u32> {
+    let row = table
+        .iter()
+        .rposition(|row| row[format_column(format)] == files_version)?;
+    u32::try_from(row + 1).ok()
+}
 
 /// What to produce: one width in one format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,7 +105,7 @@ impl RenditionSpec {
     /// The file name this spec gets, e.g. `1024w-q82-v3.jpg`: width,
     /// quality and pipeline version, so each spec has its own immutable URL.
     pub fn file_name(&self) -> String {
-        self.file_name_of_version(PIPELINE_VERSION)
+        self.file_name_of_version(current_files_version(self.format))
     }
 
     fn file_name_of_version(&self, version: u32) -> String {
@@ -87,10 +123,19 @@ impl RenditionSpec {
         Self::parse_file_name(name).map(|(spec, _)| spec)
     }
 
-    /// The pipeline version a rendition's file name (or key) was made by.
-    pub fn version_of(key: &str) -> Option<u32> {
+    /// The newest pipeline version a rendition's file name (or key) is as
+    /// good as: that of the file, or a later one that left its format
+    /// alone. `None` if it names no rendition.
+    pub fn pipeline_version_of(key: &str) -> Option<u32> {
         let name = key.rsplit('/').next()?;
-        Self::parse_file_name(name).map(|(_, version)| version)
+        let (spec, files_version) = Self::parse_file_name(name)?;
+        newest_pipeline_with(&FORMAT_VERSIONS, spec.format, files_version)
+    }
+
+    /// Whether a rendition's key names a file the current pipeline would
+    /// make the same.
+    pub fn is_current(key: &str) -> bool {
+        Self::pipeline_version_of(key) == Some(PIPELINE_VERSION)
     }
 
     fn parse_file_name(name: &str) -> Option<(RenditionSpec, u32)> {
@@ -106,7 +151,7 @@ impl RenditionSpec {
             quality,
         };
         (parts.next().is_none()
-            && (1..=PIPELINE_VERSION).contains(&version)
+            && (1..=current_files_version(format)).contains(&version)
             && spec.file_name_of_version(version) == name)
             .then_some((spec, version))
     }
@@ -666,8 +711,45 @@ pub fn process(
 
 #[cfg(test)]
 mod tests {
-    use super::{lanczos3_exact, lanczos3_weight, on_every_core, Pixels};
+    use super::{lanczos3_exact, lanczos3_weight, newest_pipeline_with, on_every_core, Pixels};
+    use super::{RenditionSpec, PIPELINE_VERSION};
     use crate::ImagingError;
+    use photodesk_types::RenditionFormat::{Avif, Jpeg, Webp};
+
+    #[test]
+    fn a_pipeline_version_bumping_one_format_leaves_the_others_current() {
+        // Today's versions, then a fourth that changes AVIF files only.
+        let table = [[1, 1, 1], [2, 2, 2], [3, 3, 3], [3, 3, 4]];
+        assert_eq!(newest_pipeline_with(&table, Jpeg, 3), Some(4));
+        assert_eq!(newest_pipeline_with(&table, Webp, 3), Some(4));
+        assert_eq!(newest_pipeline_with(&table, Avif, 3), Some(3));
+        assert_eq!(newest_pipeline_with(&table, Avif, 4), Some(4));
+        assert_eq!(newest_pipeline_with(&table, Jpeg, 2), Some(2));
+        assert_eq!(newest_pipeline_with(&table, Jpeg, 5), None);
+
+        // The real table: files named now are current, older ones are not,
+        // and a version not made yet names nothing.
+        for format in [Jpeg, Webp, Avif] {
+            let spec = RenditionSpec {
+                width: 640,
+                format,
+                quality: 70,
+            };
+            let name = spec.file_name();
+            let key = format!("renditions/ab/abcd/{name}");
+            assert!(RenditionSpec::is_current(&key), "{key}");
+            assert_eq!(RenditionSpec::from_file_name(&name), Some(spec));
+            let version = format!("-v{PIPELINE_VERSION}.");
+            let older = key.replace(&version, &format!("-v{}.", PIPELINE_VERSION - 1));
+            assert_eq!(
+                RenditionSpec::pipeline_version_of(&older),
+                Some(PIPELINE_VERSION - 1)
+            );
+            assert!(!RenditionSpec::is_current(&older));
+            let newer = key.replace(&version, &format!("-v{}.", PIPELINE_VERSION + 1));
+            assert_eq!(RenditionSpec::pipeline_version_of(&newer), None);
+        }
+    }
 
     /// Smooth colours, and alpha from opaque to fully transparent.
     fn sample_photo(alpha: bool) -> Pixels {
