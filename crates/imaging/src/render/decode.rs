@@ -37,7 +37,7 @@ pub(crate) fn decode_upright_streamed(
     width: Option<u32>,
     stream: Option<&RowStream>,
 ) -> Result<(Pixels, bool), ImagingError> {
-    if crate::heif::media_type(bytes).is_some() {
+    if heif::media_type(bytes).is_some() {
         return Ok((decode_heif(bytes, limits, width)?, false));
     }
     let format = guess_format(bytes)?;
@@ -58,7 +58,7 @@ fn decode_heif(
     limits: DecodeLimits,
     width: Option<u32>,
 ) -> Result<Pixels, ImagingError> {
-    match crate::heif::decode(bytes, limits)? {
+    match heif::decode(bytes, limits)? {
         heif::Decoded::Rgb { mut image, icc } => {
             let (size, alpha) = ((image.width, image.height), image.alpha);
             image.with_samples(|samples| {
