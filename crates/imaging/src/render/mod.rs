@@ -103,7 +103,8 @@ impl RenditionSpec {
     }
 
     /// The file name this spec gets, e.g. `1024w-q82-v3.jpg`: width,
-    /// quality and pipeline version, so each spec has its own immutable URL.
+    /// quality and the version of its format's files, so each spec has its
+    /// own immutable URL.
     pub fn file_name(&self) -> String {
         self.file_name_of_version(current_files_version(self.format))
     }
