@@ -80,9 +80,11 @@ impl RgbImage {
         use_samples: impl FnOnce(&mut [u8]) -> Result<R, ImagingError>,
     ) -> Result<R, ImagingError> {
         let row = self.width as usize * if self.alpha { 4 } else { 3 };
-        let plane = self.image.planes_mut().interleaved.ok_or_else(|| {
-            ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into())
-        })?;
+        let plane = self
+            .image
+            .planes_mut()
+            .interleaved
+            .ok_or_else(no_interleaved_plane)?;
         if plane.stride == row {
             use_samples(&mut plane.data[..row * self.height as usize])
         } else {
@@ -113,14 +115,7 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<Decoded, Imag
     if let (None, Some(hdr)) = (&raw_profile, hdr) {
         return Ok(Decoded::Srgb(decode_hdr(&handle, alpha, &hdr)?));
     }
-    let chroma = if alpha {
-        RgbChroma::Rgba
-    } else {
-        RgbChroma::Rgb
-    };
-    let image = handle
-        .decode(ColorSpace::Rgb(chroma), None)
-        .map_err(corrupt)?;
+    let image = decode_interleaved(&handle, alpha, false)?;
     let (width, height) = (image.width(), image.height());
     let icc = raw_profile.or_else(|| {
         let (primaries, transfer) = code_points?;
@@ -138,18 +133,9 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<Decoded, Imag
 /// The image decoded at its own depth (10 or 12 bits, in 16-bit words) and
 /// tone mapped to 8-bit sRGB from `space`.
 fn decode_hdr(handle: &ImageHandle, alpha: bool, space: &HdrSpace) -> Result<Pixels, ImagingError> {
-    let chroma = if alpha {
-        RgbChroma::HdrRgbaLe
-    } else {
-        RgbChroma::HdrRgbLe
-    };
-    let image = handle
-        .decode(ColorSpace::Rgb(chroma), None)
-        .map_err(corrupt)?;
+    let image = decode_interleaved(handle, alpha, true)?;
     let planes = image.planes();
-    let plane = planes
-        .interleaved
-        .ok_or_else(|| ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into()))?;
+    let plane = planes.interleaved.ok_or_else(no_interleaved_plane)?;
     let channels = if alpha { 4 } else { 3 };
     let row = plane.width as usize * channels * 2;
     let samples = unpadded(plane.data, plane.stride, row, plane.height)
@@ -158,6 +144,28 @@ fn decode_hdr(handle: &ImageHandle, alpha: bool, space: &HdrSpace) -> Result<Pix
         .collect();
     let size = (plane.width, plane.height);
     hdr_to_srgb(samples, plane.bits_per_pixel, channels, space, size)
+}
+
+/// The image decoded to interleaved RGB(A): 8 bits a sample or, with
+/// `deep`, 16-bit little-endian words at the image's own depth.
+fn decode_interleaved(
+    handle: &ImageHandle,
+    alpha: bool,
+    deep: bool,
+) -> Result<libheif_rs::Image, ImagingError> {
+    let chroma = match (alpha, deep) {
+        (false, false) => RgbChroma::Rgb,
+        (true, false) => RgbChroma::Rgba,
+        (false, true) => RgbChroma::HdrRgbLe,
+        (true, true) => RgbChroma::HdrRgbaLe,
+    };
+    handle
+        .decode(ColorSpace::Rgb(chroma), None)
+        .map_err(corrupt)
+}
+
+fn no_interleaved_plane() -> ImagingError {
+    ImagingError::Corrupt("HEIF decoder gave no interleaved plane".into())
 }
 
 /// The first `row` bytes of each of `height` rows `stride` apart.

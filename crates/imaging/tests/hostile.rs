@@ -62,8 +62,7 @@ fn flipped_bytes_never_panic() {
     for _ in 0..100 {
         let mut bytes = whole.clone();
         for _ in 0..16 {
-            let state = random();
-            bytes[(state as usize) % end] = (state >> 40) as u8;
+            flip(&mut bytes, random(), end);
         }
         let _ = read_metadata(bytes::Bytes::copy_from_slice(&bytes));
         let _ = check(&bytes);
@@ -88,12 +87,8 @@ fn mangled_heif_containers_get_errors_not_crashes() {
             bytes.truncate((random() as usize) % whole.len());
         }
         for _ in 0..8 {
-            let state = random();
             // The container boxes (ftyp, meta, iloc, ispe…) sit in the first kilobytes.
-            let at = (state as usize) % 4096.min(bytes.len().max(1));
-            if let Some(byte) = bytes.get_mut(at) {
-                *byte = (state >> 40) as u8;
-            }
+            flip(&mut bytes, random(), 4096);
         }
         let _ = read_metadata(bytes::Bytes::copy_from_slice(&bytes));
         let _ = check(&bytes);
@@ -177,15 +172,12 @@ fn mangled_png_webp_gif_and_tiff_get_errors_not_crashes() {
             for _ in 0..4 {
                 let state = random();
                 // Headers and metadata chunks sit first; half the flips go there.
-                let span = if state.is_multiple_of(2) {
+                let within = if state.is_multiple_of(2) {
                     2048
                 } else {
-                    bytes.len()
+                    usize::MAX
                 };
-                let at = (state as usize >> 1) % span.min(bytes.len()).max(1);
-                if let Some(byte) = bytes.get_mut(at) {
-                    *byte = (state >> 40) as u8;
-                }
+                flip(&mut bytes, state >> 1, within);
             }
             let _ = read_metadata(bytes::Bytes::copy_from_slice(&bytes));
             if let Err(e) = check(&bytes) {
@@ -198,6 +190,15 @@ fn mangled_png_webp_gif_and_tiff_get_errors_not_crashes() {
             }
         }
         assert!(refused > 0, "{format}: every mangled file was taken");
+    }
+}
+
+/// Sets one byte among the first `within` of `bytes` (all, if fewer) to a
+/// value, both drawn from the random `state`.
+fn flip(bytes: &mut [u8], state: u64, within: usize) {
+    let at = (state as usize) % within.min(bytes.len()).max(1);
+    if let Some(byte) = bytes.get_mut(at) {
+        *byte = (state >> 40) as u8;
     }
 }
 
