@@ -834,6 +834,41 @@ fn renditions_carry_rights_but_not_location() {
 }
 
 #[test]
+fn a_two_line_copyright_is_the_photographers_then_the_editors_notice() {
+    let pixels = decode_upright(
+        &encode(
+            &DynamicImage::ImageRgb8(upright_picture()),
+            ImageFormat::Jpeg,
+        ),
+        LIMITS,
+        1,
+        None,
+    )
+    .unwrap();
+    let spec = RenditionSpec {
+        width: 48,
+        format: RenditionFormat::Jpeg,
+        quality: 80,
+    };
+    for (notice, strings) in [
+        ("© Анна Петрова\n© Agence Test", &b"\xc2\xa9 \xd0\x90\xd0\xbd\xd0\xbd\xd0\xb0 \xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb0\0\xc2\xa9 Agence Test\0"[..]),
+        ("\n© Agence Test", b" \0\xc2\xa9 Agence Test\0"),
+    ] {
+        let metadata = PhotoMetadata {
+            copyright: Some(notice.into()),
+            ..Default::default()
+        };
+        let out = photodesk_imaging::render::render(&pixels, &[spec], &metadata, EmbedOptions::default()).unwrap();
+        let bytes = &out[0].bytes;
+        assert!(bytes.windows(strings.len()).any(|w| w == strings), "{notice:?}: EXIF strings");
+        // ExifTool shows a missing photographer's notice as an empty line.
+        assert_eq!(exiftool(bytes, &["EXIF:Copyright"])["Copyright"], notice);
+        let expected = notice.trim_start();
+        assert_eq!(photodesk_imaging::read_metadata(bytes.clone().into()).copyright.as_deref(), Some(expected));
+    }
+}
+
+#[test]
 fn placeholder_and_perceptual_hash_tell_copies_from_other_photos() {
     let picture = DynamicImage::ImageRgb8(RgbImage::from_fn(400, 300, |x, y| {
         let v = ((x as f64 / 40.0).sin() * 60.0 + (y as f64 / 25.0).cos() * 60.0 + 128.0) as u8;

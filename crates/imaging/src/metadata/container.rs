@@ -7,7 +7,7 @@
 use super::exif::{parse as exif_fields, ExifFields};
 use bytes::Bytes;
 use img_parts::jpeg::Jpeg;
-use img_parts::png::Png;
+use img_parts::png::{Png, PngChunk};
 use img_parts::webp::WebP;
 use img_parts::ImageEXIF;
 use std::borrow::Cow;
@@ -192,36 +192,112 @@ fn tiff_blocks(data: &[u8]) -> Blocks {
     blocks
 }
 
-/// XMP in PNG is an iTXt chunk, its text optionally deflated. (IIM in
-/// ImageMagick's "Raw profile" text is not a standard place: ExifTool's MWG
-/// reading ignores it too.)
+/// XMP in PNG is an iTXt chunk, its text optionally deflated; EXIF is an
+/// eXIf chunk. ImageMagick and GraphicsMagick write neither: they keep EXIF,
+/// XMP and IIM as hex in text chunks named "Raw profile type exif" (or
+/// `APP1`, `xmp`, `iptc`, `8bim`), which ExifTool reads too, so a PNG they
+/// converted from a wire JPEG keeps its caption and credit. The standard
+/// chunks win where both are present.
 fn png_blocks(png: Png) -> Blocks {
-    let xmp = png.chunks_by_type(*b"iTXt").find_map(|chunk| {
-        // keyword\0 compression-flag compression-method language\0 translated\0 text
-        let rest = chunk
-            .contents()
-            .strip_prefix(PNG_XMP_KEYWORD)?
-            .strip_prefix(b"\0")?;
-        let [compressed, _method, rest @ ..] = rest else {
-            return None;
-        };
-        let rest = &rest[rest.iter().position(|&b| b == 0)? + 1..];
-        let text = &rest[rest.iter().position(|&b| b == 0)? + 1..];
-        let text = match compressed {
-            0 => Cow::Borrowed(text),
-            _ => Cow::Owned(inflate(text)?),
-        };
-        Some(String::from_utf8_lossy(&text).into_owned())
-    });
-    Blocks {
+    let texts: Vec<_> = png.chunks().iter().filter_map(png_text).collect();
+    let mut blocks = Blocks {
         exif: png.exif().as_deref().map(exif_fields),
-        xmp,
+        xmp: texts
+            .iter()
+            .find(|chunk| &chunk.kind == b"iTXt" && chunk.keyword == PNG_XMP_KEYWORD)
+            .map(|chunk| String::from_utf8_lossy(&chunk.text).into_owned()),
         ..Blocks::default()
+    };
+    for chunk in &texts {
+        let Some(profile) = chunk.keyword.strip_prefix(b"Raw profile type ") else {
+            continue;
+        };
+        let Some(data) = raw_profile(&chunk.text) else {
+            continue;
+        };
+        match profile {
+            b"exif" | b"APP1" if data.starts_with(XMP_APP1) => {
+                blocks.xmp.get_or_insert_with(|| {
+                    String::from_utf8_lossy(&data[XMP_APP1.len()..]).into_owned()
+                });
+            }
+            b"exif" | b"APP1" => {
+                let tiff = data.strip_prefix(b"Exif\0\0").unwrap_or(&data);
+                blocks.exif.get_or_insert_with(|| exif_fields(tiff));
+            }
+            b"xmp" => {
+                blocks
+                    .xmp
+                    .get_or_insert_with(|| String::from_utf8_lossy(&data).into_owned());
+            }
+            b"iptc" if data.starts_with(&[0x1C]) => {
+                blocks.iim.get_or_insert_with(|| Bytes::from(data));
+            }
+            b"iptc" | b"8bim" => read_photoshop_resources(&data, &mut blocks),
+            _ => {}
+        }
     }
+    // IIM has no standard place in PNG; as in ExifTool, it yields to XMP
+    // field by field, whatever digest came with it.
+    blocks.iim_digest = None;
+    blocks
 }
 
-/// Largest inflated XMP accepted: a few kilobytes is usual, and a deflated
-/// chunk can otherwise expand a thousandfold.
+/// A PNG text chunk (tEXt, zTXt or iTXt), its text inflated where deflated.
+struct PngText<'a> {
+    kind: [u8; 4],
+    keyword: &'a [u8],
+    text: Cow<'a, [u8]>,
+}
+
+fn png_text(chunk: &PngChunk) -> Option<PngText<'_>> {
+    let contents = chunk.contents();
+    let (keyword, rest) = contents.split_at(contents.iter().position(|&b| b == 0)?);
+    let rest = &rest[1..];
+    let text = match &chunk.kind() {
+        b"tEXt" => Cow::Borrowed(rest),
+        b"zTXt" => Cow::Owned(inflate(rest.get(1..)?)?),
+        b"iTXt" => {
+            // compression flag, method, language\0, translated keyword\0, text
+            let [compressed, _method, rest @ ..] = rest else {
+                return None;
+            };
+            let rest = &rest[rest.iter().position(|&b| b == 0)? + 1..];
+            let text = &rest[rest.iter().position(|&b| b == 0)? + 1..];
+            match compressed {
+                0 => Cow::Borrowed(text),
+                _ => Cow::Owned(inflate(text)?),
+            }
+        }
+        _ => return None,
+    };
+    Some(PngText {
+        kind: chunk.kind(),
+        keyword,
+        text,
+    })
+}
+
+/// The bytes of an ImageMagick raw profile: "\nexif\n    1234\n" then hex
+/// digits in lines. The digits are trusted over the stated length, as by
+/// ExifTool.
+fn raw_profile(text: &[u8]) -> Option<Vec<u8>> {
+    if text.len() as u64 > 2 * MAX_INFLATED_BYTES + 100 {
+        return None;
+    }
+    let mut lines = text.strip_prefix(b"\n")?.splitn(3, |&b| b == b'\n');
+    let (_kind, _length) = (lines.next()?, lines.next()?);
+    let digits: Vec<u8> = lines
+        .next()?
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    hex::decode(digits).ok()
+}
+
+/// Largest inflated XMP (or decoded raw profile) accepted: a few kilobytes
+/// is usual, and a deflated chunk can otherwise expand a thousandfold.
 const MAX_INFLATED_BYTES: u64 = 16 << 20;
 
 fn inflate(deflated: &[u8]) -> Option<Vec<u8>> {
@@ -271,6 +347,28 @@ fn photoshop_resources(mut data: &[u8]) -> Vec<(u16, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_profiles_decode_or_are_refused() {
+        let good = b"\nexif\n       6\n457869\n660000\n";
+        assert_eq!(raw_profile(good).as_deref(), Some(&b"Exif\0\0"[..]));
+        // The digits count, not the stated length.
+        assert_eq!(
+            raw_profile(b"\nxmp\n  99\n3c78\n").as_deref(),
+            Some(&b"<x"[..])
+        );
+        for hostile in [
+            &b"exif\n 6\n457869660000"[..],
+            b"\nexif\n 3\n45786",
+            b"\nexif\n 3\n45zz69",
+            b"\nexif",
+            b"",
+        ] {
+            assert_eq!(raw_profile(hostile), None, "{hostile:?}");
+        }
+        let huge = [b"\nxmp\n 1\n".as_slice(), &vec![b'0'; 40 << 20]].concat();
+        assert_eq!(raw_profile(&huge), None);
+    }
 
     fn part(guid: &[u8; 32], full_length: u32, offset: u32, data: &[u8]) -> Vec<u8> {
         let mut contents = guid.to_vec();

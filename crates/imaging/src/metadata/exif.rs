@@ -27,17 +27,16 @@ pub fn parse(tiff: &[u8]) -> Result<ExifFields, String> {
 
 /// The fields Photodesk uses, from EXIF already read.
 pub fn fields(exif: &exif::Exif) -> ExifFields {
-    let text = |tag: Tag| -> Option<String> {
-        let field = exif.get_field(tag, In::PRIMARY)?;
-        // Only the first NUL-terminated string counts, as in ExifTool:
-        // cameras leave stale bytes after it (a Nokia N9 writes "Nokia\02").
-        let Value::Ascii(ref parts) = field.value else {
-            return None;
-        };
-        let first = String::from_utf8_lossy(parts.first()?);
-        let trimmed = first.trim_matches(|c: char| c == '\0' || c.is_whitespace());
-        (!trimmed.is_empty()).then(|| trimmed.to_owned())
+    // The NUL-terminated strings of an ASCII field.
+    let strings = |tag: Tag| -> &[Vec<u8>] {
+        match exif.get_field(tag, In::PRIMARY).map(|field| &field.value) {
+            Some(Value::Ascii(strings)) => strings,
+            _ => &[],
+        }
     };
+    // Only the first string counts, as in ExifTool: cameras leave stale
+    // bytes after it (a Nokia N9 writes "Nokia\02").
+    let text = |tag: Tag| joined(strings(tag).iter().take(1));
     let orientation = exif
         .get_field(Tag::Orientation, In::PRIMARY)
         .and_then(|f| f.value.get_uint(0))
@@ -57,10 +56,22 @@ pub fn fields(exif: &exif::Exif) -> ExifFields {
         model: text(Tag::Model),
         lens: text(Tag::LensModel).or_else(|| canon_lens(exif)),
         artist: text(Tag::Artist),
-        copyright: text(Tag::Copyright),
+        // The photographer's notice, then the editor's (" \0editor" when
+        // there is only the editor's): joined by a line break, as ExifTool
+        // reads them.
+        copyright: joined(strings(Tag::Copyright).iter().take(2)),
         description: text(Tag::ImageDescription),
         gps: gps(exif),
     }
+}
+
+/// EXIF strings as one text, a line each, without the blanks around them.
+fn joined<'a>(strings: impl Iterator<Item = &'a Vec<u8>>) -> Option<String> {
+    let lines: Vec<String> = strings
+        .map(|bytes| String::from_utf8_lossy(bytes).trim().to_owned())
+        .filter(|line| !line.is_empty())
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// Canon bodies before about 2010 name the lens only in their maker note

@@ -61,6 +61,14 @@ impl Sources {
         }
     }
 
+    /// A field outside the MWG's reconciled set (headline, credit…), which
+    /// ExifTool reads from whichever of IIM and XMP has it: IIM that is
+    /// authoritative but lacks the field leaves the XMP value standing.
+    fn iptc_text(&self, dataset: u8, xmp: Option<&str>, iim_limit: usize) -> Option<String> {
+        self.text(None, dataset, xmp, iim_limit)
+            .or_else(|| xmp.and_then(clean))
+    }
+
     fn list(&self, exif: Option<&str>, dataset: u8, xmp: Vec<String>) -> Vec<String> {
         if let Some(value) = exif.and_then(clean) {
             return clean_list(mwg_string_list(&value));
@@ -138,17 +146,17 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
         caption: sources
             .text(description, iptc::CAPTION, x.first(DC, "description"), 2000)
             .filter(|caption| !is_camera_boilerplate(caption)),
-        headline: sources.text(None, iptc::HEADLINE, x.first(PHOTOSHOP, "Headline"), 256),
-        title: sources.text(None, iptc::OBJECT_NAME, x.first(DC, "title"), 64),
+        headline: sources.iptc_text(iptc::HEADLINE, x.first(PHOTOSHOP, "Headline"), 256),
+        title: sources.iptc_text(iptc::OBJECT_NAME, x.first(DC, "title"), 64),
         creator: sources.list(exif.artist.as_deref(), iptc::BY_LINE, x.all(DC, "creator")),
-        credit: sources.text(None, iptc::CREDIT, x.first(PHOTOSHOP, "Credit"), 32),
+        credit: sources.iptc_text(iptc::CREDIT, x.first(PHOTOSHOP, "Credit"), 32),
         copyright: sources.text(
             exif.copyright.as_deref(),
             iptc::COPYRIGHT,
             x.first(DC, "rights"),
             128,
         ),
-        source: sources.text(None, iptc::SOURCE, x.first(PHOTOSHOP, "Source"), 32),
+        source: sources.iptc_text(iptc::SOURCE, x.first(PHOTOSHOP, "Source"), 32),
         date_created: exif.date_taken.clone().or_else(date_from_iptc),
         sublocation: place(
             iptc::SUBLOCATION,
@@ -164,12 +172,7 @@ pub fn read_metadata_and_problems(bytes: bytes::Bytes) -> (PhotoMetadata, Vec<St
             32,
         ),
         country: place(iptc::COUNTRY, "CountryName", (PHOTOSHOP, "Country"), 64),
-        country_code: sources.text(
-            None,
-            iptc::COUNTRY_CODE,
-            x.first(IPTC_CORE, "CountryCode"),
-            3,
-        ),
+        country_code: sources.iptc_text(iptc::COUNTRY_CODE, x.first(IPTC_CORE, "CountryCode"), 3),
         keywords: sources.list(None, iptc::KEYWORDS, x.all(DC, "subject")),
         alt_text: x.first(IPTC_CORE, "AltTextAccessibility").and_then(clean),
         extended_description: x.first(IPTC_CORE, "ExtDescrAccessibility").and_then(clean),
@@ -227,7 +230,14 @@ fn clean(value: &str) -> Option<String> {
     if trimmed.is_empty() {
         return None;
     }
-    let mut text: String = trimmed.chars().filter(|&c| c != '\0').collect();
+    // Line ends as XML parsers give them (XMP's are already so): a caption
+    // typed on an old system (IIM, EXIF) breaks its lines with CR or CR LF.
+    let mut text: String = trimmed
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|&c| c != '\0')
+        .map(|c| if c == '\r' { '\n' } else { c })
+        .collect();
     if let Some((cut, _)) = text.char_indices().nth(MAX_FIELD_CHARS) {
         text.truncate(cut);
     }

@@ -71,15 +71,33 @@ pub(crate) fn exif(metadata: &PhotoMetadata) -> Vec<u8> {
 fn exif_tiff(metadata: &PhotoMetadata) -> Option<Vec<u8>> {
     use exif::experimental::Writer;
     use exif::{Field, In, Tag, Value};
-    let artist = (!metadata.creator.is_empty()).then(|| capped(&metadata.creator.join("; ")));
-    let copyright = metadata.copyright.as_deref().map(capped);
+    let artist = (!metadata.creator.is_empty())
+        .then(|| vec![capped(&metadata.creator.join("; ")).into_bytes()]);
+    // The photographer's notice, then the editor's on the next line, NUL
+    // apart as EXIF keeps them (and ExifTool writes them); " " stands for a
+    // missing photographer's notice.
+    let copyright = metadata.copyright.as_deref().map(|notice| {
+        let notice = capped(notice);
+        match notice.split_once('\n') {
+            Some((photographer, editor)) => {
+                let photographer = photographer.trim_end();
+                let photographer = if photographer.is_empty() {
+                    " "
+                } else {
+                    photographer
+                };
+                vec![photographer.into(), editor.trim_start().into()]
+            }
+            None => vec![notice.into_bytes()],
+        }
+    });
     let fields: Vec<Field> = [(Tag::Artist, artist), (Tag::Copyright, copyright)]
         .into_iter()
-        .filter_map(|(tag, value)| {
+        .filter_map(|(tag, strings)| {
             Some(Field {
                 tag,
                 ifd_num: In::PRIMARY,
-                value: Value::Ascii(vec![value?.into_bytes()]),
+                value: Value::Ascii(strings?),
             })
         })
         .collect();
