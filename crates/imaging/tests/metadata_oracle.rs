@@ -81,7 +81,7 @@ fn list(value: &Value) -> Vec<String> {
     match value {
         Value::Null => vec![],
         Value::Array(items) => items.iter().filter_map(text).collect(),
-        single => vec![text(single).unwrap()],
+        single => text(single).into_iter().collect(),
     }
 }
 
