@@ -22,12 +22,30 @@ fn exiftool(args: &[&str], file: &Path) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// A fresh small JPEG in a temp dir, tagged with the given ExifTool arguments.
+/// A fresh small image in a temp dir, in the format its name says, tagged
+/// with the given ExifTool arguments. HEIC and AVIF come from libheif's
+/// `heif-enc` (Debian `libheif-examples`).
 fn tagged(dir: &Path, name: &str, tags: &[&str]) -> PathBuf {
     let path = dir.join(name);
-    image::RgbImage::from_pixel(32, 24, image::Rgb([200, 100, 50]))
-        .save(&path)
-        .unwrap();
+    let picture = image::RgbImage::from_pixel(32, 24, image::Rgb([200, 100, 50]));
+    if name.ends_with(".heic") || name.ends_with(".avif") {
+        let png = dir.join(format!("{name}.png"));
+        picture.save(&png).unwrap();
+        let mut encode = Command::new("heif-enc");
+        if name.ends_with(".avif") {
+            encode.arg("--avif");
+        }
+        let status = encode
+            .arg("-o")
+            .arg(&path)
+            .arg(&png)
+            .output()
+            .unwrap()
+            .status;
+        assert!(status.success(), "heif-enc made {name}");
+    } else {
+        picture.save(&path).unwrap();
+    }
     let mut args = vec!["-q", "-overwrite_original"];
     args.extend_from_slice(tags);
     exiftool(&args, &path);
@@ -355,9 +373,15 @@ fn a_malformed_xmp_date_gives_way_to_the_iim_date() {
 }
 
 #[test]
-fn png_webp_and_tiff_carry_the_same_fields() {
+fn png_webp_tiff_heic_and_avif_carry_the_same_fields() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["tagged.png", "tagged.webp", "tagged.tif"] {
+    for name in [
+        "tagged.png",
+        "tagged.webp",
+        "tagged.tif",
+        "tagged.heic",
+        "tagged.avif",
+    ] {
         let path = tagged(
             dir.path(),
             name,
@@ -726,7 +750,7 @@ fn random_tag_sets_match_exiftool() {
         if dice.below(2) == 0 {
             args.push("-codedcharacterset=utf8".into());
         }
-        let format = dice.pick(&["jpg", "jpg", "jpg", "png", "tif", "webp"]);
+        let format = dice.pick(&["jpg", "jpg", "jpg", "png", "tif", "webp", "heic"]);
         for field in FIELDS {
             for tag in *field {
                 // ExifTool's MWG tags ignore IIM in a PNG, where Photodesk
