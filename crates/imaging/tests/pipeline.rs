@@ -390,6 +390,376 @@ fn png_palettes_alpha_grey_and_16_bit_samples_decode_alike() {
     }
 }
 
+/// A little-endian TIFF written by hand, as strips of `rows` rows or square
+/// tiles of `tile` pixels (padded at the right and bottom edges), so that
+/// every layout can be tested: the `tiff` crate's encoder writes strips of
+/// its own colour types only. `sample(x, y, channel)` gives each sample,
+/// stored at `bits` bits; `extra` is TIFF's ExtraSamples (1: associated,
+/// 2: unassociated alpha); `planar` stores each channel apart.
+#[derive(Clone)]
+struct HandTiff {
+    size: (u32, u32),
+    bits: u16,
+    photometric: u16,
+    channels: u16,
+    extra: Option<u16>,
+    tile: Option<u32>,
+    rows: u32,
+    planar: bool,
+    icc: Option<Vec<u8>>,
+}
+
+impl HandTiff {
+    fn write(&self, sample: impl Fn(u32, u32, u16) -> u16) -> Vec<u8> {
+        let (width, height) = self.size;
+        let mut data = Vec::new();
+        let (mut offsets, mut counts) = (Vec::new(), Vec::new());
+        let (chunk_width, chunk_height) = match self.tile {
+            Some(tile) => (tile, tile),
+            None => (width, self.rows),
+        };
+        let planes: Vec<Vec<u16>> = match self.planar {
+            true => (0..self.channels).map(|c| vec![c]).collect(),
+            false => vec![(0..self.channels).collect()],
+        };
+        for plane in &planes {
+            for top in (0..height).step_by(chunk_height as usize) {
+                for left in (0..width).step_by(chunk_width as usize) {
+                    offsets.push(8 + data.len() as u32);
+                    let bottom = match self.tile {
+                        Some(_) => top + chunk_height,
+                        None => (top + chunk_height).min(height),
+                    };
+                    for y in top..bottom {
+                        for x in left..left + chunk_width {
+                            for &c in plane {
+                                let v = if x < width && y < height {
+                                    sample(x, y, c)
+                                } else {
+                                    0
+                                };
+                                match self.bits {
+                                    8 => data.push(v as u8),
+                                    _ => data.extend(v.to_le_bytes()),
+                                }
+                            }
+                        }
+                    }
+                    counts.push(8 + data.len() as u32 - offsets.last().unwrap());
+                }
+            }
+        }
+        // (tag, type, values): SHORT 3, LONG 4, UNDEFINED 7 (one byte each).
+        let mut entries: Vec<(u16, u16, Vec<u32>)> = vec![
+            (256, 4, vec![width]),
+            (257, 4, vec![height]),
+            (
+                258,
+                3,
+                vec![u32::from(self.bits); usize::from(self.channels)],
+            ),
+            (259, 3, vec![1]),
+            (262, 3, vec![u32::from(self.photometric)]),
+            (277, 3, vec![u32::from(self.channels)]),
+            (284, 3, vec![if self.planar { 2 } else { 1 }]),
+        ];
+        match self.tile {
+            Some(tile) => entries.extend([
+                (322, 4, vec![tile]),
+                (323, 4, vec![tile]),
+                (324, 4, offsets),
+                (325, 4, counts),
+            ]),
+            None => entries.extend([
+                (273, 4, offsets),
+                (278, 4, vec![self.rows]),
+                (279, 4, counts),
+            ]),
+        }
+        entries.extend(self.extra.map(|extra| (338, 3, vec![u32::from(extra)])));
+        entries.extend(
+            self.icc
+                .as_ref()
+                .map(|icc| (34675, 7, icc.iter().map(|&b| u32::from(b)).collect())),
+        );
+        entries.sort_by_key(|entry| entry.0);
+        let ifd_at = 8 + data.len() as u32;
+        let mut spill_at = ifd_at + 2 + 12 * entries.len() as u32 + 4;
+        let (mut ifd, mut spill) = (Vec::new(), Vec::new());
+        ifd.extend((entries.len() as u16).to_le_bytes());
+        for (tag, kind, values) in &entries {
+            let bytes: Vec<u8> = values
+                .iter()
+                .flat_map(|&v| match kind {
+                    3 => (v as u16).to_le_bytes().to_vec(),
+                    4 => v.to_le_bytes().to_vec(),
+                    _ => vec![v as u8],
+                })
+                .collect();
+            ifd.extend(tag.to_le_bytes());
+            ifd.extend(kind.to_le_bytes());
+            ifd.extend((values.len() as u32).to_le_bytes());
+            if bytes.len() <= 4 {
+                ifd.extend(&bytes);
+                ifd.extend(vec![0; 4 - bytes.len()]);
+            } else {
+                ifd.extend(spill_at.to_le_bytes());
+                spill_at += bytes.len() as u32;
+                spill.extend(bytes);
+            }
+        }
+        ifd.extend(0u32.to_le_bytes());
+        [&b"II*\0"[..], &ifd_at.to_le_bytes(), &data, &ifd, &spill].concat()
+    }
+}
+
+/// TIFFs read chunk by chunk (strips, tiles cut at the edges, 16 bits cut
+/// to 8, grey spread to RGB, associated alpha divided out) and those left to
+/// `image` (planes stored apart) come out with the samples they hold.
+#[test]
+fn tiff_strips_tiles_alpha_and_16_bit_samples_decode_alike() {
+    let (width, height) = (37, 23);
+    let level = |x: u32, y: u32, c: u16| ((x * 7 + y * 11 + u32::from(c) * 50) % 256) as u8;
+    // Low bits that rounding to 8 bits must drop.
+    let wide = |v: u8| (u16::from(v) * 257).saturating_add(u16::from(v % 7));
+    let base = HandTiff {
+        size: (width, height),
+        bits: 16,
+        photometric: 2,
+        channels: 3,
+        extra: None,
+        tile: None,
+        rows: 5,
+        planar: false,
+        icc: None,
+    };
+    let rgb16 = |x, y, c| wide(level(x, y, c));
+    let cases: Vec<(&str, HandTiff, bool)> = vec![
+        ("16-bit RGB in strips", HandTiff { ..base.clone() }, false),
+        (
+            "16-bit RGB in tiles",
+            HandTiff {
+                tile: Some(16),
+                ..base.clone()
+            },
+            false,
+        ),
+        (
+            "8-bit grey + alpha in tiles",
+            HandTiff {
+                bits: 8,
+                photometric: 1,
+                channels: 2,
+                extra: Some(2),
+                tile: Some(16),
+                ..base.clone()
+            },
+            true,
+        ),
+        (
+            "16-bit RGBA, associated alpha",
+            HandTiff {
+                channels: 4,
+                extra: Some(1),
+                ..base.clone()
+            },
+            true,
+        ),
+        (
+            "8-bit RGB in planes",
+            HandTiff {
+                bits: 8,
+                planar: true,
+                ..base.clone()
+            },
+            false,
+        ),
+    ];
+    for (what, tiff, alpha) in cases {
+        let (bits, channels, extra) = (tiff.bits, tiff.channels, tiff.extra);
+        // Associated alpha stores colour × alpha: kept high enough here for
+        // the colour to be recovered within a few levels.
+        let alpha_of = |x, y| level(x, y, 3).max(64);
+        let stored = |x, y, c| {
+            let v = match (channels, c) {
+                (2, 1) | (4, 3) => alpha_of(x, y),
+                _ => level(x, y, c),
+            };
+            let v = match (extra, c + 1 < channels) {
+                (Some(1), true) => (u32::from(v) * u32::from(alpha_of(x, y)) / 255) as u8,
+                _ => v,
+            };
+            if bits == 8 {
+                u16::from(v)
+            } else {
+                wide(v)
+            }
+        };
+        let file = if what.starts_with("16-bit RGB in") {
+            tiff.write(rgb16)
+        } else {
+            tiff.write(stored)
+        };
+        let ours = decode_upright(&file, LIMITS, 1, None).unwrap();
+        assert_eq!(
+            (ours.width, ours.height, ours.alpha),
+            (width, height, alpha),
+            "{what}"
+        );
+        let step = if alpha { 4 } else { 3 };
+        for (i, pixel) in ours.data.chunks_exact(step).enumerate() {
+            let (x, y) = (i as u32 % width, i as u32 / width);
+            let colour = |c| {
+                if channels <= 2 {
+                    level(x, y, 0)
+                } else {
+                    level(x, y, c)
+                }
+            };
+            let mut expected = vec![colour(0), colour(1), colour(2)];
+            if alpha {
+                expected.push(alpha_of(x, y));
+            }
+            // Dividing associated alpha out loses up to 255 / alpha levels.
+            let tolerance = match extra {
+                Some(1) => 255 / u32::from(alpha_of(x, y)) + 1,
+                _ => 1,
+            };
+            for (got, want) in pixel.iter().zip(&expected) {
+                assert!(
+                    u32::from(got.abs_diff(*want)) <= tolerance,
+                    "{what} at ({x}, {y}): {pixel:?}, not {expected:?}"
+                );
+            }
+        }
+    }
+}
+
+/// TIFFs whose tags do not fit their data are refused with a message, never
+/// a panic, whichever reader they reach.
+#[test]
+fn tiffs_whose_tags_lie_are_refused() {
+    let tiff = HandTiff {
+        size: (37, 23),
+        bits: 16,
+        photometric: 2,
+        channels: 3,
+        extra: None,
+        tile: None,
+        rows: 5,
+        planar: false,
+        icc: None,
+    };
+    let whole = tiff.write(|x, y, c| (x * 1000 + y * 100 + u32::from(c)) as u16);
+    let tiled = HandTiff {
+        tile: Some(16),
+        ..tiff
+    }
+    .write(|_, _, _| 7);
+    // The IFD entry of `tag`: its count and first (inline) value are patched.
+    let patched = |file: &[u8], tag: u16, count: Option<u32>, value: Option<u32>| {
+        let mut file = file.to_vec();
+        let ifd = u32::from_le_bytes(file[4..8].try_into().unwrap()) as usize;
+        let entries = u16::from_le_bytes([file[ifd], file[ifd + 1]]) as usize;
+        let at = (0..entries)
+            .map(|i| ifd + 2 + 12 * i)
+            .find(|&at| u16::from_le_bytes([file[at], file[at + 1]]) == tag)
+            .unwrap();
+        if let Some(count) = count {
+            file[at + 4..at + 8].copy_from_slice(&count.to_le_bytes());
+        }
+        if let Some(value) = value {
+            file[at + 8..at + 12].copy_from_slice(&value.to_le_bytes());
+        }
+        file
+    };
+    let cases = [
+        (
+            "fewer strip offsets than strips",
+            patched(&whole, 273, Some(4), None),
+        ),
+        (
+            "fewer byte counts than strips",
+            patched(&whole, 279, Some(3), None),
+        ),
+        (
+            "taller than its strips",
+            patched(&whole, 257, None, Some(30)),
+        ),
+        ("no rows per strip", patched(&whole, 278, None, Some(0))),
+        (
+            "fewer tile offsets than tiles",
+            patched(&tiled, 324, Some(3), None),
+        ),
+        (
+            "a tile longer than the file",
+            patched(&tiled, 325, Some(1), Some(1 << 30)),
+        ),
+        ("cut inside its strips", whole[..whole.len() / 3].to_vec()),
+    ];
+    assert!(decode_upright(&whole, LIMITS, 1, None).is_ok());
+    for (what, file) in cases {
+        let outcome = std::panic::catch_unwind(|| decode_upright(&file, LIMITS, 1, None));
+        match outcome {
+            Ok(Err(err)) => assert!(!err.to_string().is_empty(), "{what}"),
+            Ok(Ok(_)) => panic!("{what}: taken"),
+            Err(_) => panic!("{what}: panicked"),
+        }
+    }
+}
+
+/// A CMYK TIFF goes through its ICC profile (U.S. Web Coated SWOP here);
+/// the expected colours are LittleCMS's, perceptual intent (Pillow's
+/// ImageCms); a naive conversion would make cyan (0, 255, 255).
+#[test]
+fn cmyk_tiff_goes_through_its_profile() {
+    use image::ImageDecoder;
+    let icc = image::codecs::jpeg::JpegDecoder::new(Cursor::new(fixture("cmyk-swop.jpg")))
+        .unwrap()
+        .icc_profile()
+        .unwrap()
+        .unwrap();
+    let inks: [[u8; 4]; 6] = [
+        [255, 0, 0, 0],
+        [0, 255, 0, 0],
+        [0, 0, 255, 0],
+        [0, 0, 0, 255],
+        [0; 4],
+        [64, 128, 32, 16],
+    ];
+    let lcms: [[u8; 3]; 6] = [
+        [0, 174, 239],
+        [236, 0, 140],
+        [255, 242, 0],
+        [35, 31, 32],
+        [255, 255, 255],
+        [179, 132, 163],
+    ];
+    let tiff = HandTiff {
+        size: (6 * 8, 8),
+        bits: 8,
+        photometric: 5,
+        channels: 4,
+        extra: None,
+        tile: None,
+        rows: 8,
+        planar: false,
+        icc: Some(icc),
+    };
+    let file = tiff.write(|x, _, c| u16::from(inks[(x / 8) as usize][usize::from(c)]));
+    let ours = decode_upright(&file, LIMITS, 1, None).unwrap();
+    for (patch, expected) in lcms.iter().enumerate() {
+        let got = sample(&ours, patch * 8 + 4, 4);
+        let off = got
+            .iter()
+            .zip(expected)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(off <= 4, "patch {patch}: {got:?}, LittleCMS {expected:?}");
+    }
+}
+
 /// A PNG with no profile but gAMA and cHRM chunks is converted as browsers
 /// read those chunks: a linear (gamma 1.0) or Mac (1.8) file comes out
 /// lighter, cHRM's Display P3 primaries like a P3 profile. A gAMA of

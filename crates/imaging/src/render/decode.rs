@@ -5,7 +5,7 @@ use super::color::{
     IccSource, RgbToSrgb,
 };
 use super::early_jpeg::RowStream;
-use super::{is_grey, jpeg_decode, turns, Pixels};
+use super::{is_grey, jpeg_decode, tiff_decode, turns, Pixels};
 use crate::heif;
 use crate::probe::{check_pixels, guess_format, readable};
 use crate::{DecodeLimits, ImagingError};
@@ -155,6 +155,11 @@ fn decode_other(
     let bytes = &*readable(bytes, format);
     if format == ImageFormat::Png {
         return decode_png(bytes, limits);
+    }
+    if format == ImageFormat::Tiff {
+        if let Some((source, width, height, icc)) = tiff_decode::decode(bytes, limits)? {
+            return to_srgb(source, icc.as_deref(), width, height);
+        }
     }
     decode_through_image(bytes, format, limits, None)
 }

@@ -9,6 +9,7 @@ mod embed;
 mod encode;
 mod hashes;
 mod jpeg_decode;
+mod tiff_decode;
 mod turn;
 
 pub(crate) use color::{cicp_profile, hdr_to_srgb, HdrSpace};
