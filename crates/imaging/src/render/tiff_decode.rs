@@ -33,6 +33,8 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<Option<Decode
         let mut chunk_limits = Limits::default();
         chunk_limits.decoding_buffer_size = most;
         chunk_limits.intermediate_buffer_size = most;
+        // Print profiles (CMYK) run to a few megabytes.
+        chunk_limits.ifd_value_size = 16 << 20;
         chunk_limits
     });
     let icc = decoder.get_tag_u8_vec(Tag::IccProfile).ok();
