@@ -410,6 +410,22 @@ struct HandTiff {
 }
 
 impl HandTiff {
+    /// 16-bit RGB in strips of 5 rows, nothing else: each test changes what
+    /// it is about.
+    fn rgb16(size: (u32, u32)) -> HandTiff {
+        HandTiff {
+            size,
+            bits: 16,
+            photometric: 2,
+            channels: 3,
+            extra: None,
+            tile: None,
+            rows: 5,
+            planar: false,
+            icc: None,
+        }
+    }
+
     fn write(&self, sample: impl Fn(u32, u32, u16) -> u16) -> Vec<u8> {
         let (width, height) = self.size;
         let mut data = Vec::new();
@@ -522,17 +538,7 @@ fn tiff_strips_tiles_alpha_and_16_bit_samples_decode_alike() {
     let level = |x: u32, y: u32, c: u16| ((x * 7 + y * 11 + u32::from(c) * 50) % 256) as u8;
     // Low bits that rounding to 8 bits must drop.
     let wide = |v: u8| (u16::from(v) * 257).saturating_add(u16::from(v % 7));
-    let base = HandTiff {
-        size: (width, height),
-        bits: 16,
-        photometric: 2,
-        channels: 3,
-        extra: None,
-        tile: None,
-        rows: 5,
-        planar: false,
-        icc: None,
-    };
+    let base = HandTiff::rgb16((width, height));
     let cases: Vec<(&str, HandTiff, bool)> = vec![
         ("16-bit RGB in strips", HandTiff { ..base.clone() }, false),
         (
@@ -633,17 +639,7 @@ fn tiff_strips_tiles_alpha_and_16_bit_samples_decode_alike() {
 /// a panic, whichever reader they reach.
 #[test]
 fn tiffs_whose_tags_lie_are_refused() {
-    let tiff = HandTiff {
-        size: (37, 23),
-        bits: 16,
-        photometric: 2,
-        channels: 3,
-        extra: None,
-        tile: None,
-        rows: 5,
-        planar: false,
-        icc: None,
-    };
+    let tiff = HandTiff::rgb16((37, 23));
     let whole = tiff.write(|x, y, c| (x * 1000 + y * 100 + u32::from(c)) as u16);
     let tiled = HandTiff {
         tile: Some(16),
@@ -730,15 +726,11 @@ fn cmyk_tiff_goes_through_its_profile() {
         [179, 132, 163],
     ];
     let tiff = HandTiff {
-        size: (6 * 8, 8),
         bits: 8,
         photometric: 5,
         channels: 4,
-        extra: None,
-        tile: None,
-        rows: 8,
-        planar: false,
         icc: Some(icc),
+        ..HandTiff::rgb16((6 * 8, 8))
     };
     let file = tiff.write(|x, _, c| u16::from(inks[(x / 8) as usize][usize::from(c)]));
     let ours = decode_upright(&file, LIMITS, 1, None).unwrap();
