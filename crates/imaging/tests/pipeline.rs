@@ -643,9 +643,11 @@ fn tiffs_whose_tags_lie_are_refused() {
     let whole = tiff.write(|x, y, c| (x * 1000 + y * 100 + u32::from(c)) as u16);
     let tiled = HandTiff {
         tile: Some(16),
-        ..tiff
+        ..tiff.clone()
     }
     .write(|_, _, _| 7);
+    // One strip: its byte count is inline, where a patch can shorten it.
+    let one_strip = HandTiff { rows: 23, ..tiff }.write(|_, _, _| 7);
     // The IFD entry of `tag`: its count and first (inline) value are patched.
     let patched = |file: &[u8], tag: u16, count: Option<u32>, value: Option<u32>| {
         let mut file = file.to_vec();
@@ -686,6 +688,10 @@ fn tiffs_whose_tags_lie_are_refused() {
             patched(&tiled, 325, Some(1), Some(1 << 30)),
         ),
         ("cut inside its strips", whole[..whole.len() / 3].to_vec()),
+        (
+            "an uncompressed strip shorter than its rows",
+            patched(&one_strip, 279, None, Some(37 * 23 * 6 / 2)),
+        ),
     ];
     assert!(decode_upright(&whole, LIMITS, 1, None).is_ok());
     for (what, file) in cases {

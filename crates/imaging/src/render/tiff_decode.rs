@@ -45,20 +45,48 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<Option<Decode
     // large image costs nothing before its first chunk fails to read.
     let mut data = vec![0; row_len * height as usize];
     let (chunk_width, chunk_height) = decoder.chunk_dimensions();
-    let chunks = match decoder.get_chunk_type() {
-        ChunkType::Strip => decoder.strip_count(),
-        ChunkType::Tile => decoder.tile_count(),
-    }
-    .map_err(corrupt)?;
+    let chunk_type = decoder.get_chunk_type();
+    let (chunks, chunk_kind, length_tag) = match chunk_type {
+        ChunkType::Strip => (decoder.strip_count(), "strip", Tag::StripByteCounts),
+        ChunkType::Tile => (decoder.tile_count(), "tile", Tag::TileByteCounts),
+    };
+    let chunks = chunks.map_err(corrupt)?;
     let across = width.div_ceil(chunk_width.max(1));
     let needed = across.saturating_mul(height.div_ceil(chunk_height.max(1)));
     if chunks < needed {
         return Err(ImagingError::Corrupt(format!(
-            "TIFF has {chunks} strips or tiles where its size needs {needed}"
+            "TIFF has {chunks} {chunk_kind}s where its size needs {needed}"
         )));
     }
+    let uncompressed = matches!(
+        decoder.find_tag_unsigned::<u16>(Tag::Compression),
+        Ok(None | Some(1))
+    );
+    let stored_lengths = match uncompressed {
+        true => Some(decoder.get_tag_u64_vec(length_tag).map_err(corrupt)?),
+        false => None,
+    };
     for index in 0..needed {
         let (data_width, data_height) = decoder.chunk_data_dimensions(index);
+        if let Some(lengths) = &stored_lengths {
+            // The `tiff` crate reads an uncompressed chunk for as many bytes
+            // as its rows need, on into whatever follows a shorter one: a
+            // garbled picture rather than an error, where libtiff refuses.
+            // Tiles are stored whole, strips as far as the image goes.
+            let rows = match chunk_type {
+                ChunkType::Strip => data_height,
+                ChunkType::Tile => chunk_height,
+            };
+            let needs = u64::from(rows)
+                * u64::from(chunk_width)
+                * (layout.stride * layout.sample_bytes) as u64;
+            let holds = lengths.get(index as usize).copied().unwrap_or(0);
+            if holds < needs {
+                return Err(ImagingError::Corrupt(format!(
+                    "TIFF {chunk_kind} {index} holds {holds} bytes where its rows need {needs}"
+                )));
+            }
+        }
         let samples = decoder.read_chunk(index).map_err(corrupt)?;
         let x = (index % across) * chunk_width;
         let y = (index / across) * chunk_height;
@@ -103,6 +131,8 @@ struct Layout {
     /// Samples per pixel in the file: the colours, then any extra samples
     /// (alpha first, where there is one).
     stride: usize,
+    /// 1 or 2.
+    sample_bytes: usize,
 }
 
 impl Layout {
@@ -150,6 +180,7 @@ impl Layout {
             alpha,
             premultiplied: alpha && extra.first() == Some(&1),
             stride,
+            sample_bytes: usize::from(depth / 8),
         }))
     }
 
