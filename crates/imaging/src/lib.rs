@@ -10,6 +10,11 @@ pub mod render;
 pub use metadata::{read_metadata, read_metadata_and_problems};
 pub use probe::{probe, Probed};
 
+/// Largest metadata block taken: inflated XMP, a decoded raw profile, an ICC
+/// profile. A few kilobytes is usual and print profiles run to a few
+/// megabytes, while a deflated block can expand a thousandfold.
+pub(crate) const MAX_BLOCK_BYTES: u64 = 16 << 20;
+
 /// Bounds checked before any pixel buffer is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {

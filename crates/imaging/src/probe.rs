@@ -1,9 +1,9 @@
 //! Identify a photo and prove it decodes, within limits.
 
-use crate::{DecodeLimits, ImagingError};
+use crate::{DecodeLimits, ImagingError, MAX_BLOCK_BYTES};
 use image::{ImageDecoder, ImageFormat, ImageReader};
 use std::borrow::Cow;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 /// What a photo is, read from its header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,9 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
     let media_type = media_type(format)?;
     if format == ImageFormat::Tiff {
         refuse_camera_raw(bytes)?;
+    }
+    if format == ImageFormat::Png {
+        refuse_png_profile_bomb(bytes)?;
     }
     if format == ImageFormat::Jpeg && !crate::jpeg::is_complete(bytes) {
         return Err(ImagingError::Corrupt(
@@ -156,22 +159,69 @@ pub(crate) fn readable(bytes: &[u8], format: ImageFormat) -> Cow<'_, [u8]> {
 /// none of them or its chunks do not add up to the file.
 fn png_without(bytes: &[u8], dropped: &[&[u8]]) -> Option<Vec<u8>> {
     let mut kept = bytes.get(..8)?.to_vec();
-    let mut at = 8;
     let mut any_dropped = false;
-    while at < bytes.len() {
+    let mut end = 8;
+    for chunk in png_chunks(bytes) {
+        if dropped.contains(&&chunk.kind[..]) {
+            any_dropped = true;
+        } else {
+            kept.extend_from_slice(chunk.whole);
+        }
+        end += chunk.whole.len();
+    }
+    (any_dropped && end == bytes.len()).then_some(kept)
+}
+
+struct PngChunk<'a> {
+    kind: [u8; 4],
+    data: &'a [u8],
+    /// Length, type, data and CRC.
+    whole: &'a [u8],
+}
+
+/// The chunks after the signature, as far as they fit in the file.
+fn png_chunks(bytes: &[u8]) -> impl Iterator<Item = PngChunk<'_>> {
+    let mut at = 8;
+    std::iter::from_fn(move || {
         let length = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?);
         let end = at
             .checked_add(12)?
             .checked_add(usize::try_from(length).ok()?)?;
-        let chunk = bytes.get(at..end)?;
-        if dropped.contains(&&chunk[4..8]) {
-            any_dropped = true;
-        } else {
-            kept.extend_from_slice(chunk);
-        }
+        let whole = bytes.get(at..end)?;
         at = end;
+        Some(PngChunk {
+            kind: whole[4..8].try_into().ok()?,
+            data: &whole[8..whole.len() - 4],
+            whole,
+        })
+    })
+}
+
+/// Refuses a PNG whose ICC profile inflates past [`MAX_BLOCK_BYTES`]: the
+/// png crate inflates it within the limit it has for the pixels, so a
+/// 1-MB file took 1.2 GB and 3 s before the profile was dropped. Counted
+/// into a sink, the check itself holds nothing.
+fn refuse_png_profile_bomb(bytes: &[u8]) -> Result<(), ImagingError> {
+    let Some(profile) = png_chunks(bytes).find(|chunk| &chunk.kind == b"iCCP") else {
+        return Ok(());
+    };
+    // The profile's name, a NUL, the compression method, then zlib.
+    let Some(name_end) = profile.data.iter().position(|&b| b == 0) else {
+        return Ok(());
+    };
+    let deflated = profile.data.get(name_end + 2..).unwrap_or_default();
+    let inflated = std::io::copy(
+        &mut flate2::read::ZlibDecoder::new(deflated).take(MAX_BLOCK_BYTES + 1),
+        &mut std::io::sink(),
+    )
+    .unwrap_or(0);
+    if inflated > MAX_BLOCK_BYTES {
+        return Err(ImagingError::Corrupt(format!(
+            "the PNG's colour profile (iCCP) inflates past {} MB, as a decompression bomb does",
+            MAX_BLOCK_BYTES >> 20
+        )));
     }
-    any_dropped.then_some(kept)
+    Ok(())
 }
 
 /// Camera raw files built on TIFF (DNG, NEF, ARW, CR2, PEF…) would decode
@@ -395,6 +445,41 @@ mod tests {
         assert!(
             matches!(err, ImagingError::TooManyPixels { width: 60_000, .. }),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_png_whose_colour_profile_inflates_past_the_limit_is_refused() {
+        use std::io::Write;
+        let img = ImageBuffer::from_pixel(8, 8, Rgb([10u8, 20, 30]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        let plain = out.into_inner();
+        // An iCCP chunk right after IHDR: its name, a NUL, method 0, zlib.
+        let with_profile = |inflated: u64| {
+            let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+            zlib.write_all(&vec![0u8; inflated as usize]).unwrap();
+            let mut data = b"bomb\0\0".to_vec();
+            data.extend(zlib.finish().unwrap());
+            let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+            chunk.extend(b"iCCP");
+            chunk.extend(&data);
+            chunk.extend(crc32(&chunk[4..]).to_be_bytes());
+            [&plain[..33], &chunk, &plain[33..]].concat()
+        };
+        let bomb = with_profile(2 * MAX_BLOCK_BYTES);
+        assert!(bomb.len() < 100_000, "{} bytes", bomb.len());
+        let err = probe(&bomb, GENEROUS).unwrap_err();
+        assert!(
+            matches!(err, ImagingError::Corrupt(ref m) if m.contains("iCCP")),
+            "{err:?}"
+        );
+        // A large profile within the limit is left to the colour code.
+        assert_eq!(
+            probe(&with_profile(MAX_BLOCK_BYTES), GENEROUS)
+                .unwrap()
+                .stored_width,
+            8
         );
     }
 

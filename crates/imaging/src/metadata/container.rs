@@ -5,6 +5,7 @@
 //! list is walked here because no crate reads it.
 
 use super::exif::{parse as exif_fields, ExifFields};
+use crate::MAX_BLOCK_BYTES;
 use bytes::Bytes;
 use img_parts::jpeg::Jpeg;
 use img_parts::png::{Png, PngChunk};
@@ -282,7 +283,7 @@ fn png_text(chunk: &PngChunk) -> Option<PngText<'_>> {
 /// digits in lines. The digits are trusted over the stated length, as by
 /// ExifTool.
 fn raw_profile(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() as u64 > 2 * MAX_INFLATED_BYTES + 100 {
+    if text.len() as u64 > 2 * MAX_BLOCK_BYTES + 100 {
         return None;
     }
     let mut lines = text.strip_prefix(b"\n")?.splitn(3, |&b| b == b'\n');
@@ -296,17 +297,13 @@ fn raw_profile(text: &[u8]) -> Option<Vec<u8>> {
     hex::decode(digits).ok()
 }
 
-/// Largest inflated XMP (or decoded raw profile) accepted: a few kilobytes
-/// is usual, and a deflated chunk can otherwise expand a thousandfold.
-const MAX_INFLATED_BYTES: u64 = 16 << 20;
-
 fn inflate(deflated: &[u8]) -> Option<Vec<u8>> {
     let mut text = Vec::new();
     flate2::read::ZlibDecoder::new(deflated)
-        .take(MAX_INFLATED_BYTES + 1)
+        .take(MAX_BLOCK_BYTES + 1)
         .read_to_end(&mut text)
         .ok()?;
-    (text.len() as u64 <= MAX_INFLATED_BYTES).then_some(text)
+    (text.len() as u64 <= MAX_BLOCK_BYTES).then_some(text)
 }
 
 fn webp_blocks(webp: WebP) -> Blocks {

@@ -34,7 +34,7 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<Option<Decode
         chunk_limits.decoding_buffer_size = most;
         chunk_limits.intermediate_buffer_size = most;
         // Print profiles (CMYK) run to a few megabytes.
-        chunk_limits.ifd_value_size = 16 << 20;
+        chunk_limits.ifd_value_size = crate::MAX_BLOCK_BYTES as usize;
         chunk_limits
     });
     let icc = decoder.get_tag_u8_vec(Tag::IccProfile).ok();
