@@ -52,6 +52,34 @@ pub(crate) fn is_complete(bytes: &[u8]) -> bool {
         .is_some_and(|scan| memchr::memmem::find(scan, &[0xFF, 0xD9]).is_some())
 }
 
+/// The scans before the end of the image: their entropy-coded data is
+/// searched for the next marker (a data `FF` is followed by `00`, or is a
+/// restart marker), the segments between scans are skipped by their
+/// lengths.
+pub(crate) fn scan_count(bytes: &[u8]) -> usize {
+    let Some(first) = segments(bytes).find(|segment| segment.marker == 0xDA) else {
+        return 0;
+    };
+    let mut scans = 1;
+    let mut at = first.end;
+    while let Some(found) = bytes.get(at..).and_then(|rest| memchr::memchr(0xFF, rest)) {
+        let marker_at = at + found;
+        at = match bytes.get(marker_at + 1) {
+            None | Some(0xD9) => break,
+            Some(0xFF) => marker_at + 1,
+            Some(0x00 | 0xD0..=0xD7) => marker_at + 2,
+            Some(&marker) => {
+                scans += usize::from(marker == 0xDA);
+                let Some(length) = bytes.get(marker_at + 2..marker_at + 4) else {
+                    break;
+                };
+                marker_at + 2 + usize::from(u16::from_be_bytes([length[0], length[1]]))
+            }
+        };
+    }
+    scans
+}
+
 /// Width and height from the frame header.
 pub(crate) fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let frame = frame_header(bytes)?;

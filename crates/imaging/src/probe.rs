@@ -62,6 +62,14 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
             "JPEG ends before its image data does (no end-of-image marker)".into(),
         ));
     }
+    if format == ImageFormat::Jpeg {
+        let scans = crate::jpeg::scan_count(bytes);
+        if scans > MAX_JPEG_SCANS {
+            return Err(ImagingError::Corrupt(format!(
+                "JPEG has {scans} scans; at most {MAX_JPEG_SCANS} are taken"
+            )));
+        }
+    }
     let (stored_width, stored_height) = if format == ImageFormat::Jpeg {
         // `image`'s JPEG decoder would first copy the whole file.
         crate::jpeg::frame_size(bytes)
@@ -79,6 +87,13 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
         oriented_by_container: false,
     })
 }
+
+/// Most scans a JPEG may have. A progressive JPEG has about ten (the corpus:
+/// 12 at most); each scan is a pass over the whole image, so a file that
+/// repeats a tiny scan thousands of times (libjpeg-turbo's report
+/// LJT-01-003) kept a decoder busy for minutes: a 660-KB, 64-MP file with
+/// 3,000 scans ran past 120 s here, in djpeg too.
+const MAX_JPEG_SCANS: usize = 100;
 
 /// The format `bytes` start like, for every format but HEIF's.
 pub(crate) fn guess_format(bytes: &[u8]) -> Result<ImageFormat, ImagingError> {
@@ -481,6 +496,42 @@ mod tests {
                 .stored_width,
             8
         );
+    }
+
+    /// A progressive JPEG in libjpeg's default ten scans, with `inserted`
+    /// put in before the start of its last scan.
+    fn progressive_jpeg(inserted: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+        let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        compress.set_fastest_defaults();
+        compress.set_size(64, 48);
+        compress.set_progressive_mode();
+        let mut started = compress.start_compress(Vec::new()).unwrap();
+        let rgb: Vec<u8> = (0..64 * 48 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        started.write_scanlines(&rgb).unwrap();
+        let jpeg = started.finish().unwrap();
+        // Entropy-coded data stuffs every FF, so the last FF DA is a marker.
+        let last_scan = jpeg.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+        let scan = &jpeg[last_scan..jpeg.len() - 2];
+        [&jpeg[..last_scan], &inserted(scan), &jpeg[last_scan..]].concat()
+    }
+
+    #[test]
+    fn a_jpeg_of_too_many_scans_is_refused_before_decoding() {
+        assert_eq!(crate::jpeg::scan_count(&jpeg(64, 32)), 1);
+        let plain = progressive_jpeg(|_| Vec::new());
+        assert_eq!(crate::jpeg::scan_count(&plain), 10);
+        // A comment between scans holding FF DA is skipped by its length.
+        let commented = progressive_jpeg(|_| b"\xFF\xFE\x00\x06\xFF\xDA\xFF\xDA".to_vec());
+        assert_eq!(crate::jpeg::scan_count(&commented), 10);
+        assert!(probe(&commented, GENEROUS).is_ok());
+
+        let repeated = |times: usize| progressive_jpeg(|scan| scan.repeat(times));
+        let err = probe(&repeated(MAX_JPEG_SCANS), GENEROUS).unwrap_err();
+        assert!(
+            matches!(err, ImagingError::Corrupt(ref m) if m.contains("110 scans")),
+            "{err:?}"
+        );
+        assert!(probe(&repeated(MAX_JPEG_SCANS - 10), GENEROUS).is_ok());
     }
 
     /// A 64 × 48 RGB TIFF with `tags` added to its first directory.
