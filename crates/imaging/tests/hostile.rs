@@ -54,6 +54,37 @@ fn every_truncation_is_refused_and_never_panics() {
     }
 }
 
+/// A scan cut short and closed with an end marker (as a tool may save a
+/// file damaged in transfer) has lost the rest of its picture: refused,
+/// where libjpeg alone would fill it with grey. Stray bytes before the end
+/// marker (some cameras pad so) lose nothing and are taken.
+#[test]
+fn lost_pixels_are_refused_and_padding_before_the_end_is_not() {
+    let whole = fixture();
+    // Entropy-coded data stuffs every FF, so the last FF DA is a marker.
+    let last_scan = whole.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+    let end_of_image = whole.len() - 2;
+    for cut_at in [
+        last_scan + 600,
+        (last_scan + end_of_image) / 2,
+        end_of_image - 200,
+    ] {
+        let closed = [&whole[..cut_at], &[0xFF, 0xD9][..]].concat();
+        let err = check(&closed).unwrap_err().to_string();
+        assert!(
+            err.contains("premature end of data segment"),
+            "{cut_at}: {err}"
+        );
+    }
+    let padded = [
+        &whole[..end_of_image],
+        &[0x00, 0x01, 0x02],
+        &whole[end_of_image..],
+    ]
+    .concat();
+    check(&padded).unwrap();
+}
+
 #[test]
 fn flipped_bytes_never_panic() {
     let whole = fixture();

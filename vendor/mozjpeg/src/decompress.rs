@@ -4,7 +4,7 @@ use crate::{colorspace::ColorSpace, PixelDensity};
 use crate::colorspace::ColorSpaceExt;
 use crate::component::CompInfo;
 use crate::component::CompInfoExt;
-use crate::errormgr::unwinding_error_mgr;
+use crate::errormgr::{damage_refusing_error_mgr, unwinding_error_mgr};
 use crate::errormgr::ErrorMgr;
 use crate::ffi;
 use crate::ffi::jpeg_decompress_struct;
@@ -84,6 +84,17 @@ impl<'markers> DecompressBuilder<'markers> {
     #[must_use]
     pub fn with_err(mut self, err: ErrorMgr) -> Self {
         self.err_mgr = Some(Box::new(err));
+        self
+    }
+
+    /// Photodesk: libjpeg's warnings that image data is lost (a scan cut
+    /// short by a marker or the end of the file, a bad Huffman code, a lost
+    /// restart marker) fail the decode like its errors, instead of being
+    /// silenced while the lost blocks are filled in.
+    #[inline]
+    #[must_use]
+    pub fn refusing_damaged_data(mut self) -> Self {
+        self.err_mgr = Some(damage_refusing_error_mgr());
         self
     }
 

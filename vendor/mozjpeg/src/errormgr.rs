@@ -17,6 +17,35 @@ pub(crate) fn unwinding_error_mgr() -> Box<ErrorMgr> {
     }
 }
 
+/// Photodesk: as `unwinding_error_mgr`, but libjpeg's warnings that the
+/// image data is damaged unwind as errors too, where libjpeg would fill the
+/// rest of the image with grey or smeared blocks and carry on (see
+/// `DecompressBuilder::refusing_damaged_data`).
+pub(crate) fn damage_refusing_error_mgr() -> Box<ErrorMgr> {
+    let mut err = unwinding_error_mgr();
+    err.emit_message = Some(unwind_on_damage);
+    err
+}
+
+/// Photodesk: the warnings that mean pixels are lost. The others (bytes
+/// between segments, an odd progression, an unknown JFIF version) leave
+/// the pixels whole.
+const DAMAGE: [ffi::J_MESSAGE_CODE; 4] = [
+    ffi::JWRN_HIT_MARKER,
+    ffi::JWRN_HUFF_BAD_CODE,
+    ffi::JWRN_JPEG_EOF,
+    ffi::JWRN_MUST_RESYNC,
+];
+
+#[cold]
+extern "C-unwind" fn unwind_on_damage(cinfo: &mut jpeg_common_struct, level: c_int) {
+    let code = unsafe { cinfo.err.as_ref() }.map(|err| err.msg_code);
+    if level < 0 && code.is_some_and(|code| DAMAGE.contains(&code)) {
+        let msg = formatted_message("pixels lost: ", cinfo);
+        std::panic::resume_unwind(Box::new(msg));
+    }
+}
+
 #[cold]
 fn formatted_message(prefix: &str, cinfo: &mut jpeg_common_struct) -> String {
     unsafe {

@@ -5,6 +5,7 @@ use super::color::{
     IccSource, RgbToSrgb,
 };
 use super::early_jpeg::RowStream;
+use super::encode::panic_message;
 use super::{is_grey, jpeg_decode, tiff_decode, turns, Pixels};
 use crate::heif;
 use crate::probe::{check_pixels, guess_format, readable};
@@ -117,8 +118,12 @@ fn decode_jpeg(
             stream,
         )
     }));
-    let decoded = match decoded {
+    let decoded = match decoded.map_err(panic_message) {
         Ok(Ok(decoded)) => decoded,
+        // Lost pixels are refused: a more lenient decoder would fill them in.
+        Err(message) if message.starts_with(jpeg_decode::LOST_PIXELS) => {
+            return Err(ImagingError::Corrupt(message))
+        }
         Ok(Err(ImagingError::Corrupt(_))) | Err(_) => {
             let pixels =
                 decode_other_upright(bytes, ImageFormat::Jpeg, limits, orientation, width)?;

@@ -33,6 +33,10 @@ pub(crate) struct Decoded {
     pub streamed: bool,
 }
 
+/// How libjpeg's warnings that pixels are lost begin, as they unwind
+/// (`refusing_damaged_data`, vendor/README.md).
+pub(crate) const LOST_PIXELS: &str = "pixels lost: ";
+
 /// Rows per band handed to the resizing thread: about 2 MB of samples.
 const BAND_BYTES: usize = 2 << 20;
 
@@ -50,7 +54,10 @@ pub(crate) fn decode(
     to_srgb: Option<&RgbToSrgb>,
     stream: Option<&RowStream>,
 ) -> Result<Decoded, ImagingError> {
-    let mut decompress = Decompress::new_mem(bytes).map_err(corrupt)?;
+    let mut decompress = Decompress::builder()
+        .refusing_damaged_data()
+        .from_mem(bytes)
+        .map_err(corrupt)?;
     let (stored_width, stored_height) = (
         dimension(decompress.width())?,
         dimension(decompress.height())?,
