@@ -40,44 +40,30 @@ pub(crate) fn segments(bytes: &[u8]) -> impl Iterator<Item = Segment<'_>> {
     })
 }
 
-/// True if an end-of-image marker follows the first start-of-scan. The JPEG
-/// decoder pads a truncated scan with grey instead of failing, so a file cut
-/// short in transfer would otherwise be accepted. Markers before the scan
-/// are skipped by their lengths, so an EXIF thumbnail's own end marker does
-/// not count; inside the scan `FF` is byte-stuffed, so `FF D9` there is real.
-pub(crate) fn is_complete(bytes: &[u8]) -> bool {
-    segments(bytes)
-        .find(|segment| segment.marker == 0xDA)
-        .and_then(|scan| bytes.get(scan.end..))
-        .is_some_and(|scan| memchr::memmem::find(scan, &[0xFF, 0xD9]).is_some())
-}
-
-/// The scans before the end of the image: their entropy-coded data is
-/// searched for the next marker (a data `FF` is followed by `00`, or is a
-/// restart marker), the segments between scans are skipped by their
-/// lengths.
-pub(crate) fn scan_count(bytes: &[u8]) -> usize {
-    let Some(first) = segments(bytes).find(|segment| segment.marker == 0xDA) else {
-        return 0;
-    };
+/// How many scans come before the end-of-image marker; `None` if the file
+/// ends first. The JPEG decoder pads a truncated scan with grey instead of
+/// failing, so a file cut short in transfer would otherwise be accepted.
+/// Markers before the first scan are skipped by their lengths, so an EXIF
+/// thumbnail's own markers do not count; in entropy-coded data a data `FF`
+/// is followed by `00` (or is a restart marker), and the segments between
+/// scans are skipped by their lengths too.
+pub(crate) fn scans_to_end(bytes: &[u8]) -> Option<usize> {
+    let first = segments(bytes).find(|segment| segment.marker == 0xDA)?;
     let mut scans = 1;
     let mut at = first.end;
-    while let Some(found) = bytes.get(at..).and_then(|rest| memchr::memchr(0xFF, rest)) {
-        let marker_at = at + found;
-        at = match bytes.get(marker_at + 1) {
-            None | Some(0xD9) => break,
-            Some(0xFF) => marker_at + 1,
-            Some(0x00 | 0xD0..=0xD7) => marker_at + 2,
-            Some(&marker) => {
+    loop {
+        let marker_at = at + memchr::memchr(0xFF, bytes.get(at..)?)?;
+        at = match *bytes.get(marker_at + 1)? {
+            0xD9 => return Some(scans),
+            0xFF => marker_at + 1,
+            0x00 | 0xD0..=0xD7 => marker_at + 2,
+            marker => {
                 scans += usize::from(marker == 0xDA);
-                let Some(length) = bytes.get(marker_at + 2..marker_at + 4) else {
-                    break;
-                };
+                let length = bytes.get(marker_at + 2..marker_at + 4)?;
                 marker_at + 2 + usize::from(u16::from_be_bytes([length[0], length[1]]))
             }
         };
     }
-    scans
 }
 
 /// Width and height from the frame header.

@@ -57,13 +57,12 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
     if format == ImageFormat::Png {
         refuse_png_profile_bomb(bytes)?;
     }
-    if format == ImageFormat::Jpeg && !crate::jpeg::is_complete(bytes) {
-        return Err(ImagingError::Corrupt(
-            "JPEG ends before its image data does (no end-of-image marker)".into(),
-        ));
-    }
     if format == ImageFormat::Jpeg {
-        let scans = crate::jpeg::scan_count(bytes);
+        let scans = crate::jpeg::scans_to_end(bytes).ok_or_else(|| {
+            ImagingError::Corrupt(
+                "JPEG ends before its image data does (no end-of-image marker)".into(),
+            )
+        })?;
         if scans > MAX_JPEG_SCANS {
             return Err(ImagingError::Corrupt(format!(
                 "JPEG has {scans} scans; at most {MAX_JPEG_SCANS} are taken"
@@ -517,12 +516,12 @@ mod tests {
 
     #[test]
     fn a_jpeg_of_too_many_scans_is_refused_before_decoding() {
-        assert_eq!(crate::jpeg::scan_count(&jpeg(64, 32)), 1);
+        assert_eq!(crate::jpeg::scans_to_end(&jpeg(64, 32)), Some(1));
         let plain = progressive_jpeg(|_| Vec::new());
-        assert_eq!(crate::jpeg::scan_count(&plain), 10);
+        assert_eq!(crate::jpeg::scans_to_end(&plain), Some(10));
         // A comment between scans holding FF DA is skipped by its length.
         let commented = progressive_jpeg(|_| b"\xFF\xFE\x00\x06\xFF\xDA\xFF\xDA".to_vec());
-        assert_eq!(crate::jpeg::scan_count(&commented), 10);
+        assert_eq!(crate::jpeg::scans_to_end(&commented), Some(10));
         assert!(probe(&commented, GENEROUS).is_ok());
 
         let repeated = |times: usize| progressive_jpeg(|scan| scan.repeat(times));
