@@ -523,6 +523,12 @@ mod tests {
         let commented = progressive_jpeg(|_| b"\xFF\xFE\x00\x06\xFF\xDA\xFF\xDA".to_vec());
         assert_eq!(crate::jpeg::scans_to_end(&commented), Some(10));
         assert!(probe(&commented, GENEROUS).is_ok());
+        // Nor is FF D9 in a comment taken for the end of a file cut short.
+        let cut = progressive_jpeg(|_| b"\xFF\xFE\x00\x04\xFF\xD9".to_vec());
+        let cut = &cut[..cut.len() - 40];
+        assert!(cut.windows(2).any(|w| w == [0xFF, 0xD9]));
+        assert_eq!(crate::jpeg::scans_to_end(cut), None);
+        assert!(probe(cut, GENEROUS).is_err());
 
         let repeated = |times: usize| progressive_jpeg(|scan| scan.repeat(times));
         let err = probe(&repeated(MAX_JPEG_SCANS), GENEROUS).unwrap_err();
