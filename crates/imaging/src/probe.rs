@@ -57,18 +57,6 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
     if format == ImageFormat::Png {
         refuse_png_profile_bomb(bytes)?;
     }
-    if format == ImageFormat::Jpeg {
-        let scans = crate::jpeg::scans_to_end(bytes).ok_or_else(|| {
-            ImagingError::Corrupt(
-                "JPEG ends before its image data does (no end-of-image marker)".into(),
-            )
-        })?;
-        if scans > MAX_JPEG_SCANS {
-            return Err(ImagingError::Corrupt(format!(
-                "JPEG has {scans} scans; at most {MAX_JPEG_SCANS} are taken"
-            )));
-        }
-    }
     let (stored_width, stored_height) = if format == ImageFormat::Jpeg {
         // `image`'s JPEG decoder would first copy the whole file.
         crate::jpeg::frame_size(bytes)
@@ -79,6 +67,9 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
             .dimensions()
     };
     check_pixels(stored_width, stored_height, limits)?;
+    if format == ImageFormat::Jpeg {
+        refuse_jpeg_scan_bomb(bytes, u64::from(stored_width) * u64::from(stored_height))?;
+    }
     Ok(Probed {
         media_type,
         stored_width,
@@ -87,12 +78,37 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
     })
 }
 
-/// Most scans a JPEG may have. A progressive JPEG has about ten (the corpus:
-/// 12 at most); each scan is a pass over the whole image, so a file that
-/// repeats a tiny scan thousands of times (libjpeg-turbo's report
-/// LJT-01-003) kept a decoder busy for minutes: a 660-KB, 64-MP file with
-/// 3,000 scans ran past 120 s here, in djpeg too.
-const MAX_JPEG_SCANS: usize = 100;
+/// Refuses a JPEG cut short, and one whose scans would keep the decoder
+/// busy for long: each scan is a pass over the whole image, and a file can
+/// repeat a tiny scan thousands of times (libjpeg-turbo's report
+/// LJT-01-003). A 660-KB, 64-MP file of 3,000 scans ran past 120 s here, in
+/// djpeg too; at 100 scans it still took 5 s, against 0.3 s for its own ten.
+fn refuse_jpeg_scan_bomb(bytes: &[u8], pixels: u64) -> Result<(), ImagingError> {
+    let scans = crate::jpeg::scans_to_end(bytes).ok_or_else(|| {
+        ImagingError::Corrupt(
+            "JPEG ends before its image data does (no end-of-image marker)".into(),
+        )
+    })?;
+    let allowed = scans_allowed(pixels);
+    if scans > allowed {
+        return Err(ImagingError::Corrupt(format!(
+            "JPEG has {scans} scans; at most {allowed} are taken at {:.0} megapixels",
+            pixels as f64 / 1e6
+        )));
+    }
+    Ok(())
+}
+
+/// Scans a JPEG of `pixels` may have: at most 100, and fewer on very large
+/// images, so that scans × pixels stay within 2 × 10⁹ (about 1.5 s of
+/// decoding here), but never fewer than 20. Progressive JPEGs have about
+/// ten (libjpeg's default script; the corpus: 12 at most).
+fn scans_allowed(pixels: u64) -> usize {
+    const MOST: u64 = 100;
+    const LEAST: u64 = 20;
+    const SCAN_PIXELS: u64 = 2_000_000_000;
+    (SCAN_PIXELS / pixels.max(1)).clamp(LEAST, MOST) as usize
+}
 
 /// The format `bytes` start like, for every format but HEIF's.
 pub(crate) fn guess_format(bytes: &[u8]) -> Result<ImageFormat, ImagingError> {
@@ -530,13 +546,42 @@ mod tests {
         assert_eq!(crate::jpeg::scans_to_end(cut), None);
         assert!(probe(cut, GENEROUS).is_err());
 
-        let repeated = |times: usize| progressive_jpeg(|scan| scan.repeat(times));
-        let err = probe(&repeated(MAX_JPEG_SCANS), GENEROUS).unwrap_err();
-        assert!(
-            matches!(err, ImagingError::Corrupt(ref m) if m.contains("110 scans")),
-            "{err:?}"
+        // `times` copies of the last scan, in a frame said to be `width` wide.
+        let repeated = |times: usize, width: u16| {
+            let mut jpeg = progressive_jpeg(|scan| scan.repeat(times));
+            let frame = jpeg.windows(2).position(|w| w == [0xFF, 0xC2]).unwrap();
+            jpeg[frame + 7..frame + 9].copy_from_slice(&width.to_be_bytes());
+            jpeg
+        };
+        let refused = |jpeg: &[u8], limits, said: &str| {
+            let err = probe(jpeg, limits).unwrap_err();
+            assert!(
+                matches!(err, ImagingError::Corrupt(ref m) if m.contains(said)),
+                "{err:?}"
+            );
+        };
+        refused(&repeated(100, 64), GENEROUS, "110 scans; at most 100");
+        assert!(probe(&repeated(90, 64), GENEROUS).is_ok());
+        // 60,000 × 48 pixels (2.9 MP) may have 100; 60,000 × 1,000 (60 MP),
+        // as a wire photo can be, 33; larger ones still 20.
+        let wide = repeated(90, 60_000);
+        assert!(probe(&wide, GENEROUS).is_ok());
+        let mut tall = wide.clone();
+        let frame = tall.windows(2).position(|w| w == [0xFF, 0xC2]).unwrap();
+        tall[frame + 5..frame + 7].copy_from_slice(&1000u16.to_be_bytes());
+        let large = DecodeLimits {
+            max_pixels: 100_000_000,
+            ..GENEROUS
+        };
+        refused(
+            &tall,
+            large,
+            "100 scans; at most 33 are taken at 60 megapixels",
         );
-        assert!(probe(&repeated(MAX_JPEG_SCANS - 10), GENEROUS).is_ok());
+        assert_eq!(scans_allowed(60_000_000), 33);
+        assert_eq!(scans_allowed(100_000_000), 20);
+        assert_eq!(scans_allowed(400_000_000), 20);
+        assert_eq!(scans_allowed(1), 100);
     }
 
     /// A 64 × 48 RGB TIFF with `tags` added to its first directory.
