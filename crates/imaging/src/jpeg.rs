@@ -78,6 +78,13 @@ pub(crate) fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((field(3)?, field(1)?))
 }
 
+/// The coding process (the frame marker, SOF0–SOF15) and the sample
+/// precision in bits.
+pub(crate) fn process(bytes: &[u8]) -> Option<(u8, u8)> {
+    let frame = segments(bytes).find(|s| is_frame_marker(s.marker))?;
+    Some((frame.marker, *frame.payload.first()?))
+}
+
 /// Whether the frame has one component: a greyscale JPEG.
 pub(crate) fn is_grey(bytes: &[u8]) -> bool {
     frame_header(bytes).and_then(|frame| frame.get(5).copied()) == Some(1)
@@ -87,8 +94,12 @@ pub(crate) fn is_grey(bytes: &[u8]) -> bool {
 /// markers that share the range).
 fn frame_header(bytes: &[u8]) -> Option<&[u8]> {
     segments(bytes)
-        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))
+        .find(|s| is_frame_marker(s.marker))
         .map(|frame| frame.payload)
+}
+
+fn is_frame_marker(marker: u8) -> bool {
+    matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
 }
 
 /// The ICC profile from APP2 `ICC_PROFILE` segments, joined in their stated order.

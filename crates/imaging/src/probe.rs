@@ -57,6 +57,9 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
     if format == ImageFormat::Png {
         refuse_png_profile_bomb(bytes)?;
     }
+    if format == ImageFormat::Jpeg {
+        refuse_unsupported_jpeg_process(bytes)?;
+    }
     let (stored_width, stored_height) = if format == ImageFormat::Jpeg {
         // `image`'s JPEG decoder would first copy the whole file.
         crate::jpeg::frame_size(bytes)
@@ -76,6 +79,26 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
         stored_height,
         oriented_by_container: false,
     })
+}
+
+/// Names the JPEG kinds libjpeg's 8-bit build does not decode, which no
+/// camera or wire service sends: 12- and 16-bit samples (medical and
+/// scientific imaging), lossless and hierarchical coding. Otherwise they
+/// would be reported as corrupt.
+fn refuse_unsupported_jpeg_process(bytes: &[u8]) -> Result<(), ImagingError> {
+    // A missing frame header is reported when the size is read.
+    let Some((marker, precision)) = crate::jpeg::process(bytes) else {
+        return Ok(());
+    };
+    let kind = match marker {
+        0xC3 | 0xCB => "a lossless JPEG".to_string(),
+        0xC5..=0xC7 | 0xCD..=0xCF => "a hierarchical JPEG".to_string(),
+        _ if precision != 8 => format!("a {precision}-bit JPEG"),
+        _ => return Ok(()),
+    };
+    Err(ImagingError::Unsupported(format!(
+        "{kind}; Photodesk takes JPEGs of 8-bit samples, baseline, progressive or arithmetic-coded"
+    )))
 }
 
 /// Refuses a JPEG cut short, and one whose scans would keep the decoder
@@ -650,6 +673,35 @@ mod tests {
 
     #[test]
     fn a_feature_the_decoder_lacks_is_unsupported_not_corrupt() {
+        // JPEG coding processes beyond libjpeg's 8-bit build: the frame
+        // marker and precision of a baseline JPEG changed.
+        let baseline = jpeg(64, 32);
+        let frame = baseline.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        for (marker, precision, said) in [
+            (0xC1, 12, "a 12-bit JPEG"),
+            (0xC2, 12, "a 12-bit JPEG"),
+            (0xC1, 16, "a 16-bit JPEG"),
+            (0xC3, 8, "a lossless JPEG"),
+            (0xCB, 8, "a lossless JPEG"),
+            (0xC5, 8, "a hierarchical JPEG"),
+            (0xCE, 8, "a hierarchical JPEG"),
+        ] {
+            let mut changed = baseline.clone();
+            changed[frame + 1] = marker;
+            changed[frame + 4] = precision;
+            let err = probe(&changed, GENEROUS).unwrap_err();
+            assert!(
+                matches!(&err, ImagingError::Unsupported(m) if m.starts_with(said)),
+                "{marker:X} {precision}: {err:?}"
+            );
+        }
+        // Extended sequential and arithmetic coding at 8 bits are decoded.
+        for marker in [0xC0, 0xC1, 0xC9] {
+            let mut changed = baseline.clone();
+            changed[frame + 1] = marker;
+            assert!(probe(&changed, GENEROUS).is_ok(), "{marker:X}");
+        }
+
         // CIE L*a*b* pixels (photometric interpretation 9), which `tiff` lacks.
         let lab = with_photometric(&tiff(&[]), 9);
         let err = probe(&lab, GENEROUS).unwrap_err();
