@@ -68,7 +68,7 @@ pub(crate) fn scans_to_end(bytes: &[u8]) -> Option<usize> {
 
 /// Width and height from the frame header.
 pub(crate) fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let frame = frame_header(bytes)?;
+    let frame = frame_header(bytes)?.payload;
     let field = |at: usize| {
         Some(u32::from(u16::from_be_bytes([
             *frame.get(at)?,
@@ -81,25 +81,20 @@ pub(crate) fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
 /// The coding process (the frame marker, SOF0–SOF15) and the sample
 /// precision in bits.
 pub(crate) fn process(bytes: &[u8]) -> Option<(u8, u8)> {
-    let frame = segments(bytes).find(|s| is_frame_marker(s.marker))?;
+    let frame = frame_header(bytes)?;
     Some((frame.marker, *frame.payload.first()?))
 }
 
 /// Whether the frame has one component: a greyscale JPEG.
 pub(crate) fn is_grey(bytes: &[u8]) -> bool {
-    frame_header(bytes).and_then(|frame| frame.get(5).copied()) == Some(1)
+    frame_header(bytes).and_then(|frame| frame.payload.get(5).copied()) == Some(1)
 }
 
-/// The frame header's payload (SOF0–SOF15, not the DHT, JPG and DAC
-/// markers that share the range).
-fn frame_header(bytes: &[u8]) -> Option<&[u8]> {
+/// The frame header (SOF0–SOF15, not the DHT, JPG and DAC markers that
+/// share the range).
+fn frame_header(bytes: &[u8]) -> Option<Segment<'_>> {
     segments(bytes)
-        .find(|s| is_frame_marker(s.marker))
-        .map(|frame| frame.payload)
-}
-
-fn is_frame_marker(marker: u8) -> bool {
-    matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
+        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))
 }
 
 /// The ICC profile from APP2 `ICC_PROFILE` segments, joined in their stated order.

@@ -123,7 +123,7 @@ fn refuse_jpeg_scan_bomb(bytes: &[u8], pixels: u64) -> Result<(), ImagingError> 
 }
 
 /// Scans a JPEG of `pixels` may have: at most 100, and fewer on very large
-/// images, so that scans × pixels stay within 2 × 10⁹ (about 1.5 s of
+/// images, so that scans × pixels stay within 2 × 10⁹ (about 2 s of
 /// decoding here), but never fewer than 20. Progressive JPEGs have about
 /// ten (libjpeg's default script; the corpus: 12 at most).
 fn scans_allowed(pixels: u64) -> usize {
@@ -585,8 +585,8 @@ mod tests {
         };
         refused(&repeated(100, 64), GENEROUS, "110 scans; at most 100");
         assert!(probe(&repeated(90, 64), GENEROUS).is_ok());
-        // 60,000 × 48 pixels (2.9 MP) may have 100; 60,000 × 1,000 (60 MP),
-        // as a wire photo can be, 33; larger ones still 20.
+        // 60,000 × 48 pixels (2.9 MP) may have 100; 60,000 × 1,000 (60 MP,
+        // a 61-MP camera's size), 33; larger ones still 20.
         let wide = repeated(90, 60_000);
         assert!(probe(&wide, GENEROUS).is_ok());
         let mut tall = wide.clone();
