@@ -66,35 +66,34 @@ pub(crate) fn scans_to_end(bytes: &[u8]) -> Option<usize> {
     }
 }
 
-/// Width and height from the frame header.
-pub(crate) fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let frame = frame_header(bytes)?.payload;
-    let field = |at: usize| {
-        Some(u32::from(u16::from_be_bytes([
-            *frame.get(at)?,
-            *frame.get(at + 1)?,
-        ])))
-    };
-    Some((field(3)?, field(1)?))
-}
-
-/// The coding process (the frame marker, SOF0–SOF15) and the sample
-/// precision in bits.
-pub(crate) fn process(bytes: &[u8]) -> Option<(u8, u8)> {
-    let frame = frame_header(bytes)?;
-    Some((frame.marker, *frame.payload.first()?))
-}
-
-/// Whether the frame has one component: a greyscale JPEG.
-pub(crate) fn is_grey(bytes: &[u8]) -> bool {
-    frame_header(bytes).and_then(|frame| frame.payload.get(5).copied()) == Some(1)
+/// What the frame header says of the image.
+pub(crate) struct Frame {
+    /// The coding process: SOF0–SOF15.
+    pub marker: u8,
+    /// Bits per sample.
+    pub precision: u8,
+    pub width: u32,
+    pub height: u32,
+    /// 1 for a greyscale JPEG.
+    pub components: u8,
 }
 
 /// The frame header (SOF0–SOF15, not the DHT, JPG and DAC markers that
 /// share the range).
-fn frame_header(bytes: &[u8]) -> Option<Segment<'_>> {
-    segments(bytes)
-        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))
+pub(crate) fn frame(bytes: &[u8]) -> Option<Frame> {
+    let header = segments(bytes)
+        .find(|s| matches!(s.marker, 0xC0..=0xCF) && !matches!(s.marker, 0xC4 | 0xC8 | 0xCC))?;
+    let field = |at: usize| {
+        let pair = header.payload.get(at..at + 2)?;
+        Some(u32::from(u16::from_be_bytes([pair[0], pair[1]])))
+    };
+    Some(Frame {
+        marker: header.marker,
+        precision: *header.payload.first()?,
+        height: field(1)?,
+        width: field(3)?,
+        components: *header.payload.get(5)?,
+    })
 }
 
 /// The ICC profile from APP2 `ICC_PROFILE` segments, joined in their stated order.

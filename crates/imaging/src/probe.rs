@@ -57,13 +57,12 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
     if format == ImageFormat::Png {
         refuse_png_profile_bomb(bytes)?;
     }
-    if format == ImageFormat::Jpeg {
-        refuse_unsupported_jpeg_process(bytes)?;
-    }
     let (stored_width, stored_height) = if format == ImageFormat::Jpeg {
         // `image`'s JPEG decoder would first copy the whole file.
-        crate::jpeg::frame_size(bytes)
-            .ok_or_else(|| ImagingError::Corrupt("JPEG has no frame header".into()))?
+        let frame = crate::jpeg::frame(bytes)
+            .ok_or_else(|| ImagingError::Corrupt("JPEG has no frame header".into()))?;
+        refuse_unsupported_jpeg_process(&frame)?;
+        (frame.width, frame.height)
     } else {
         ImageReader::with_format(Cursor::new(readable(bytes, format)), format)
             .into_decoder()?
@@ -85,15 +84,11 @@ pub fn probe(bytes: &[u8], limits: DecodeLimits) -> Result<Probed, ImagingError>
 /// camera or wire service sends: 12- and 16-bit samples (medical and
 /// scientific imaging), lossless and hierarchical coding. Otherwise they
 /// would be reported as corrupt.
-fn refuse_unsupported_jpeg_process(bytes: &[u8]) -> Result<(), ImagingError> {
-    // A missing frame header is reported when the size is read.
-    let Some((marker, precision)) = crate::jpeg::process(bytes) else {
-        return Ok(());
-    };
-    let kind = match marker {
+fn refuse_unsupported_jpeg_process(frame: &crate::jpeg::Frame) -> Result<(), ImagingError> {
+    let kind = match frame.marker {
         0xC3 | 0xCB => "a lossless JPEG".to_string(),
         0xC5..=0xC7 | 0xCD..=0xCF => "a hierarchical JPEG".to_string(),
-        _ if precision != 8 => format!("a {precision}-bit JPEG"),
+        _ if frame.precision != 8 => format!("a {}-bit JPEG", frame.precision),
         _ => return Ok(()),
     };
     Err(ImagingError::Unsupported(format!(

@@ -60,6 +60,10 @@ pub enum DctMethod {
     Float,
 }
 
+/// Photodesk: how the message of a decode refused for damaged image data
+/// (`DecompressBuilder::refusing_damaged_data`) begins.
+pub const DAMAGED_DATA: &str = "pixels lost: ";
+
 /// Use `Decompress` static methods instead of creating this directly
 pub struct DecompressBuilder<'markers> {
     save_markers: &'markers [Marker],

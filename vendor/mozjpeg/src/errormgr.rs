@@ -41,7 +41,7 @@ const DAMAGE: [ffi::J_MESSAGE_CODE; 4] = [
 extern "C-unwind" fn unwind_on_damage(cinfo: &mut jpeg_common_struct, level: c_int) {
     let code = unsafe { cinfo.err.as_ref() }.map(|err| err.msg_code);
     if level < 0 && code.is_some_and(|code| DAMAGE.contains(&code)) {
-        let msg = formatted_message("pixels lost: ", cinfo);
+        let msg = formatted_message(crate::decompress::DAMAGED_DATA, cinfo);
         std::panic::resume_unwind(Box::new(msg));
     }
 }

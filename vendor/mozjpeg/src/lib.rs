@@ -13,7 +13,7 @@ pub use crate::compress::Compress;
 pub use crate::compress::ScanMode;
 pub use crate::compress::Scan;
 pub use crate::decompress::{DctMethod, Format};
-pub use crate::decompress::{Decompress, ALL_MARKERS, NO_MARKERS};
+pub use crate::decompress::{Decompress, ALL_MARKERS, DAMAGED_DATA, NO_MARKERS};
 pub use crate::density::{PixelDensity, PixelDensityUnit};
 use crate::ffi::boolean;
 use crate::ffi::jpeg_common_struct;

@@ -104,7 +104,7 @@ fn decode_jpeg(
     stream: Option<&RowStream>,
 ) -> Result<(Pixels, bool), ImagingError> {
     let icc = crate::jpeg::icc_profile(bytes);
-    let grey = crate::jpeg::is_grey(bytes);
+    let grey = crate::jpeg::frame(bytes).is_some_and(|frame| frame.components == 1);
     let rgb_to_srgb = RgbToSrgb::for_profile(icc.as_deref(), grey);
     // libjpeg's fatal errors unwind through the `mozjpeg` crate by design.
     let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -121,7 +121,7 @@ fn decode_jpeg(
     let decoded = match decoded.map_err(panic_message) {
         Ok(Ok(decoded)) => decoded,
         // Lost pixels are refused: a more lenient decoder would fill them in.
-        Err(message) if message.starts_with(jpeg_decode::LOST_PIXELS) => {
+        Err(message) if message.starts_with(mozjpeg::DAMAGED_DATA) => {
             return Err(ImagingError::Corrupt(message))
         }
         Ok(Err(ImagingError::Corrupt(_))) | Err(_) => {

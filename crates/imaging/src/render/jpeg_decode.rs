@@ -33,10 +33,6 @@ pub(crate) struct Decoded {
     pub streamed: bool,
 }
 
-/// How libjpeg's warnings that pixels are lost begin, as they unwind
-/// (`refusing_damaged_data`, vendor/README.md).
-pub(crate) const LOST_PIXELS: &str = "pixels lost: ";
-
 /// Rows per band handed to the resizing thread: about 2 MB of samples.
 const BAND_BYTES: usize = 2 << 20;
 

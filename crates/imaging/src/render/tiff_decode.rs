@@ -62,9 +62,10 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<Option<Decode
         decoder.find_tag_unsigned::<u16>(Tag::Compression),
         Ok(None | Some(1))
     );
-    let stored_lengths = match uncompressed {
-        true => Some(decoder.get_tag_u64_vec(length_tag).map_err(corrupt)?),
-        false => None,
+    let stored_lengths = if uncompressed {
+        Some(decoder.get_tag_u64_vec(length_tag).map_err(corrupt)?)
+    } else {
+        None
     };
     for index in 0..needed {
         let (data_width, data_height) = decoder.chunk_data_dimensions(index);
